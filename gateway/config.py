@@ -1,0 +1,285 @@
+"""Configuration: TOML read into frozen dataclasses by a pure function.
+
+``parse(data, base_dir)`` turns the TOML mapping into :class:`Config`; ``load(path)`` reads the file.
+A wrong or misspelt key is a :class:`ConfigError` that names it and suggests the closest known key.
+Relative paths are taken from ``[gateway] home``, itself relative to the config file's folder.
+Every setting is documented, with its default, in ``config.example.toml`` (a test keeps them in step).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from gateway.errors import ConfigError
+
+ENV_VAR = "GATEWAY_CONFIG"
+
+
+@dataclass(frozen=True)
+class GatewaySection:
+    home: str = "."
+    timezone: str = "Europe/Monaco"
+    instance_name: str = "csm-gateway"
+
+
+@dataclass(frozen=True)
+class DatabaseSection:
+    url: str = "sqlite:///gateway.db"
+    echo: bool = False
+    busy_timeout_ms: int = 30000
+
+
+@dataclass(frozen=True)
+class PathsSection:
+    inbox: str = "inbox"
+    outbox: str = "outbox"
+    jobs: str = "jobs"
+    rates_dir: str = ""
+
+
+@dataclass(frozen=True)
+class DeclarationsSection:
+    period_open_day: int = 20
+    due_day: int = 10
+
+
+@dataclass(frozen=True)
+class IntakeSection:
+    settle_seconds: float = 5.0
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_csv_rows: int = 200_000
+    workers: int = 0
+    worker_memory_mb: int = 1024
+    worker_cpu_seconds: int = 120
+    file_timeout_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class RatesSection:
+    stale_after_days: int = 400
+
+
+@dataclass(frozen=True)
+class SftpSection:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 2222
+    host_key: str = "gateway_host_key"
+    max_connections: int = 50
+    max_sessions_per_subscriber: int = 8
+    max_open_handles: int = 32
+    max_upload_bytes: int = 50 * 1024 * 1024
+    banner_timeout_seconds: float = 15.0
+    auth_timeout_seconds: float = 30.0
+    idle_timeout_seconds: float = 600.0
+    max_failed_logins: int = 5
+    lockout_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class MailSection:
+    mode: str = "file"
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: str = "none"
+    username: str = ""
+    password: str = ""
+    sender: str = "passerelle@caisses-sociales.mc"
+    mailbox: str = "outbox/_mail"
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class SepaSection:
+    creditor_name: str = "Caisses Sociales de Monaco"
+    creditor_id: str = "MC00ZZZ000000"
+    creditor_iban: str = ""
+    creditor_bic: str = ""
+    creditor_address: str = "11 rue Louis Notari, MC 98030 Monaco Cedex"
+    debit_day: int = 15
+
+
+@dataclass(frozen=True)
+class LoggingSection:
+    level: str = "INFO"
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    gateway: GatewaySection = field(default_factory=GatewaySection)
+    database: DatabaseSection = field(default_factory=DatabaseSection)
+    paths: PathsSection = field(default_factory=PathsSection)
+    declarations: DeclarationsSection = field(default_factory=DeclarationsSection)
+    intake: IntakeSection = field(default_factory=IntakeSection)
+    rates: RatesSection = field(default_factory=RatesSection)
+    sftp: SftpSection = field(default_factory=SftpSection)
+    mail: MailSection = field(default_factory=MailSection)
+    sepa: SepaSection = field(default_factory=SepaSection)
+    logging: LoggingSection = field(default_factory=LoggingSection)
+    base_dir: Path = Path(".")
+    source: str | None = None
+
+    # Resolved locations -------------------------------------------------------------------------
+    @property
+    def home(self) -> Path:
+        return (self.base_dir / self.gateway.home).resolve()
+
+    def path(self, value: str) -> Path:
+        """A configured path, relative ones taken from ``home``."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.home / p
+
+    @property
+    def inbox(self) -> Path:
+        return self.path(self.paths.inbox)
+
+    @property
+    def outbox(self) -> Path:
+        return self.path(self.paths.outbox)
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.path(self.paths.jobs)
+
+    @property
+    def rates_dir(self) -> Path | None:
+        return self.path(self.paths.rates_dir) if self.paths.rates_dir else None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.gateway.timezone)
+
+    @property
+    def database_url(self) -> str:
+        """The URL with a relative SQLite file taken from ``home``."""
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(url[len(prefix):]))
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database.url.startswith("sqlite")
+
+
+_SECTION_NAMES = [f.name for f in fields(Config) if is_dataclass(f.default_factory)]  # type: ignore[arg-type]
+_CHECKS: dict[tuple[str, str], typing.Callable[[object], str | None]] = {
+    ("gateway", "timezone"): lambda v: None if _zone_ok(str(v)) else "fuseau horaire inconnu",
+    ("declarations", "period_open_day"): lambda v: None if 1 <= int(v) <= 28 else "entre 1 et 28",  # type: ignore[call-overload]
+    ("declarations", "due_day"): lambda v: None if 1 <= int(v) <= 28 else "entre 1 et 28",  # type: ignore[call-overload]
+    ("mail", "mode"): lambda v: None if v in ("file", "smtp") else "« file » ou « smtp »",
+    ("mail", "security"): lambda v: None if v in ("none", "starttls", "tls") else "« none », « starttls » ou « tls »",
+    ("logging", "level"): lambda v: None if v in ("DEBUG", "INFO", "WARNING", "ERROR") else "DEBUG, INFO, WARNING ou ERROR",
+    ("sftp", "port"): lambda v: None if 0 <= int(v) <= 65535 else "entre 0 et 65535",  # type: ignore[call-overload]
+}
+
+
+def _zone_ok(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _suggest(key: str, known: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f" (vouliez-vous dire « {close[0]} » ?)" if close else ""
+
+
+def _coerce(value: object, hint: object, where: str) -> object:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for option in typing.get_args(hint):
+            try:
+                return _coerce(value, option, where)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0], key=where)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is float:
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return float(value)  # durations only: money never goes through config as float
+    elif hint is str:
+        if isinstance(value, str):
+            return value
+    elif hint is Decimal:
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return Decimal(value)
+    elif hint is type(None):
+        if value is None:
+            return None
+    name = getattr(hint, "__name__", str(hint))
+    raise ConfigError(f"« {where} » doit être de type {name}, pas {type(value).__name__}", key=where)
+
+
+def _section(cls: type, data: object, name: str) -> object:
+    if not isinstance(data, dict):
+        raise ConfigError(f"« {name} » doit être une section [{name}]", key=name)
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    values = {}
+    for key, raw in data.items():
+        where = f"{name}.{key}"
+        if key not in known:
+            raise ConfigError(f"clé inconnue « {where} »{_suggest(key, known)}", key=where)
+        value = _coerce(raw, hints[key], where)
+        check = _CHECKS.get((name, key))
+        problem = check(value) if check else None
+        if problem:
+            raise ConfigError(f"« {where} » = {raw!r}: attendu {problem}", key=where)
+        values[key] = value
+    return cls(**values)
+
+
+def parse(data: dict[str, object], base_dir: Path = Path("."), source: str | None = None) -> Config:
+    """Pure: a TOML mapping (floats read as Decimal) → :class:`Config`. Raises ConfigError naming the key."""
+    hints = typing.get_type_hints(Config)
+    sections = {}
+    try:
+        for name, raw in data.items():
+            if name not in _SECTION_NAMES:
+                raise ConfigError(f"section inconnue [{name}]{_suggest(name, _SECTION_NAMES)}", key=name)
+            sections[name] = _section(hints[name], raw, name)
+    except ConfigError as exc:
+        if source and not exc.source:
+            raise ConfigError(str(exc), key=exc.key, source=source) from None
+        raise
+    return Config(**sections, base_dir=base_dir, source=source)  # type: ignore[arg-type]
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read the config file: ``path``, else ``$GATEWAY_CONFIG``, else defaults (embedded, current folder)."""
+    chosen = path or os.environ.get(ENV_VAR)
+    if not chosen:
+        return Config(base_dir=Path.cwd())
+    p = Path(chosen)
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh, parse_float=Decimal)
+    except FileNotFoundError:
+        raise ConfigError(f"fichier de configuration introuvable: {p}", key=None) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"TOML invalide: {exc}", source=str(p)) from None
+    return parse(data, base_dir=p.resolve().parent, source=str(p))
+
+
+def with_overrides(config: Config, **sections: object) -> Config:
+    """A copy with some sections replaced (tests, benchmarks)."""
+    return replace(config, **sections)  # type: ignore[arg-type]
