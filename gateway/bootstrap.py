@@ -1,0 +1,22 @@
+"""``gateway init``: the working folders and the database, idempotently; returns what it did, in French."""
+
+from __future__ import annotations
+
+from gateway.config import Config
+from gateway.store.repo import Store
+
+
+def initialise(config: Config) -> list[str]:
+    lines = []
+    for label, path in (("dépôt (inbox)", config.inbox), ("retour (outbox)", config.outbox),
+                        ("travaux (jobs)", config.jobs_dir)):
+        path.mkdir(parents=True, exist_ok=True)
+        lines.append(f"{label:<16} {path}")
+    store = Store.connect(config)
+    try:
+        before, after = store.upgrade()
+    finally:
+        store.close()
+    state = "à jour" if before == after else f"créée/mise à jour ({before or 'vide'} → {after})"
+    lines.append(f"{'base':<16} {config.database_url}  [{state}]")
+    return lines

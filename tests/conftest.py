@@ -1,0 +1,72 @@
+"""Shared fixtures: a gateway home in a temporary folder, on SQLite or on the PostgreSQL of
+``GATEWAY_TEST_DATABASE_URL`` (CI runs the suite on both)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway import config as config_mod
+from gateway.config import Config
+
+PG_URL = os.environ.get("GATEWAY_TEST_DATABASE_URL", "")
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the test database (the suite owns it): drop and recreate the public schema."""
+    from sqlalchemy import text
+
+    from gateway.store.db import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_config(home: Path, **sections: dict[str, object]) -> Config:
+    """A config rooted at ``home``; the database is SQLite in ``home`` unless PostgreSQL is asked for."""
+    data: dict[str, object] = {"database": {"url": PG_URL or "sqlite:///gateway.db"}}
+    data["sftp"] = {"enabled": False}
+    for name, values in sections.items():
+        merged = dict(data.get(name, {}))  # type: ignore[call-overload]
+        merged.update(values)
+        data[name] = merged
+    return config_mod.parse(data, base_dir=home)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    h = tmp_path / "home"
+    h.mkdir()
+    return h
+
+
+@pytest.fixture
+def config(home: Path) -> Config:
+    return make_config(home)
+
+
+@pytest.fixture
+def store(config: Config) -> Iterator[object]:
+    """An initialised, empty store."""
+    from gateway.store.repo import Store
+
+    if PG_URL:
+        reset_postgres(PG_URL)
+    s = Store.connect(config)
+    s.upgrade()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def demo_store(store: object) -> object:
+    from gateway import demo
+
+    demo.load(store)  # type: ignore[arg-type]
+    return store
