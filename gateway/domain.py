@@ -290,6 +290,7 @@ class RateUse:
     source: str
     unconfirmed: bool = False
     checked: date | None = None
+    components: tuple[tuple[str, Decimal], ...] = ()  # named parts (CCSS + OMT + CGCS) or inputs of a derived value
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +306,7 @@ class ContributionLine:
     ceiling: Decimal | None = None  # the (prorated) ceiling applied, None when the base is not capped
     ceiling_use: RateUse | None = None
     line_position: int | None = None  # position of the employee line in the declaration
+    base_use: RateUse | None = None  # a parameter that shaped the base (household: CCSS base = 33 % of gross)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +368,7 @@ class Payslip:
     total_cost: Decimal
     payment_date: date | None = None
     notes: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()  # warnings: stale or unconfirmed rates, pay below the minimum wage
 
 
 class Outcome(StrEnum):
