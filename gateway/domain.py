@@ -368,6 +368,8 @@ class Payslip:
     total_cost: Decimal
     payment_date: date | None = None
     notes: tuple[str, ...] = ()
+    job: str | None = None  # emploi, a mandatory mention of the payslip (AM n° 58-150) when known
+    qualification: str | None = None  # qualification and coefficient, when known
     findings: tuple[Finding, ...] = ()  # warnings: stale or unconfirmed rates, pay below the minimum wage
 
 
