@@ -61,6 +61,14 @@ CMRC_ABSENCE_NOTE = (
     "accident du travail, congé sans solde ; AM n° 2024-635, art. 3 bis) n'est pas appliquée au calcul "
     "mensuel."
 )
+REQUIRED_PARAMETERS: tuple[str, ...] = (  # every parameter the computation looks up (checked by a test)
+    "ccss/ceiling", "ccss/employer", "ccss/household_employer", "ccss/household_base_fraction",
+    "car/ceiling", "car/employer", "car/employee",
+    "unemployment/ceiling", "unemployment/employer", "unemployment/employee",
+    "cmrc/declared", "cmrc/ta_ceiling", "cmrc/tb_factor", "cmrc/ta_rights", "cmrc/ta_non_rights",
+    "cmrc/tb_rights", "cmrc/tb_non_rights", "cmrc/employer_share", "cmrc/employee_share",
+    "ccpb/employer", "minimum_wage/hourly",
+)
 _ABSENCES = {EventType.SICKNESS, EventType.MATERNITY, EventType.PATERNITY, EventType.WORK_ACCIDENT,
              EventType.UNPAID_LEAVE}
 _CMRC_TRANCHES = (("CMRC_A", "cmrc/ta_rights", "cmrc/ta_non_rights"),

@@ -192,7 +192,7 @@ class RateLookup:
             if use.unconfirmed:
                 out.append(Finding(
                     "RATE_UNCONFIRMED",
-                    f"valeur non confirmée utilisée : « {use.parameter} » = {describe(use)} depuis le "
+                    f"valeur non confirmée utilisée : « {use.parameter} » = {describe(use.value, self.book.parameter(use.parameter).unit)} depuis le "
                     f"{use.since:%d/%m/%Y} (source : {use.source}) ; à confirmer auprès des Caisses",
                     Severity.WARNING, location,
                 ))
@@ -213,13 +213,13 @@ def missing_rate_finding(exc: RateError, location: Location = NOWHERE) -> Findin
     return Finding("RATE_MISSING", f"calcul impossible : {exc}", Severity.ERROR, location)
 
 
-def describe(use: RateUse) -> str:
-    """A value for people: ``6,85 %`` for a rate, ``3 947,00 €`` for an amount, the number otherwise."""
-    if use.value < 1 and use.value != 0:
-        return format_rate(use.value)
-    if use.value == use.value.to_integral_value():
-        return f"{use.value:f}"
-    return f"{format_eur(use.value)} €"
+def describe(value: Decimal, unit: Unit | None = None) -> str:
+    """A value for people, in French: ``6,85 %``, ``3 947,00 €``, ``8``."""
+    if unit is Unit.AMOUNT:
+        return f"{format_eur(value)} €"
+    if unit in (Unit.RATE, Unit.FRACTION) or (unit is None and 0 < value < 1):
+        return format_rate(value)
+    return f"{value.normalize():f}".replace(".", ",")
 
 
 # --- Reading the files -------------------------------------------------------------------------------
