@@ -16,19 +16,10 @@ from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 from gateway.domain import ContributionLine, PayLine, Payslip, Share
 from gateway.money import format_eur, format_rate
 from gateway.render import pdf
+from gateway.rules.contributions import FUNDS  # the French fund labels, one list for every document
 from gateway.render.text import fr_amount, fr_date, fr_decimal, fr_hours, fr_period
 
 TITLE = "Bulletin de salaire"
-
-# French names of the funds, for contribution lines (the payslip carries fund codes, not FundTotals).
-FUND_LABELS = {
-    "CCSS": "CCSS — maladie, maternité, invalidité, décès, prestations familiales (dont OMT et CGCS)",
-    "CAR": "CAR — retraite de base",
-    "UNEMPLOYMENT": "Assurance chômage",
-    "CMRC_A": "CMRC — retraite complémentaire, tranche A",
-    "CMRC_B": "CMRC — retraite complémentaire, tranche B",
-    "CCPB": "CCPB — congés payés du bâtiment",
-}
 
 _HEADER = ["Désignation", "Base", "Taux salarial", "Part salariale", "Taux patronal", "Part patronale"]
 _WIDTHS = [190, 70, 52, 70, 52, 81.9]
@@ -61,7 +52,7 @@ def _contribution_rows(lines: tuple[ContributionLine, ...]) -> list[list[pdf.Cel
     for (fund, base), shares in grouped.items():
         employee, employer = shares.get(Share.EMPLOYEE), shares.get(Share.EMPLOYER)
         any_line = employee or employer
-        label_parts = [FUND_LABELS.get(fund, fund)]
+        label_parts = [FUNDS.get(fund, fund)]
         if any_line is not None and any_line.ceiling is not None:
             label_parts.append(f"plafond {fr_amount(any_line.ceiling)}")
         if any(s.rate_use.unconfirmed for s in shares.values()):

@@ -73,7 +73,7 @@ def fr_decimal(value: Decimal | None) -> str:
     """A base, a rate or a multiplier as a French number, never rounded: ``19,50``, ``24,375``, ``1,25``."""
     if value is None:
         return ""
-    exponent = value.as_tuple().exponent
+    exponent = value.normalize().as_tuple().exponent  # 19.50 × 1.25 = 24.3750: show 24,375
     digits = max(2, -exponent if isinstance(exponent, int) else 2)
     text = f"{abs(value):,.{digits}f}".replace(",", "\u202f").replace(".", ",")
     return ("-" if value < 0 else "") + text

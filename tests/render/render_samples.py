@@ -202,3 +202,23 @@ def payslip(*, employee_name: str = "ŻÓŁĆ Łukasz", employer_name: str = HOS
         job="Chef de rang",
         qualification="Employé qualifié, coefficient 210",
     )
+
+
+def computed_payslip(*, overtime_50: bool = True) -> Payslip:
+    """A payslip from the real computation (gateway.rules.payslip) and the bundled rates."""
+    from gateway.rules.payslip import compute_payslip
+    from gateway.rules.rates import RateBook
+
+    request = PayslipRequest(
+        employer="104512", period=Period(2026, 11), registration="2001234", hourly_rate=D("19.50"),
+        hours=D("151.67"), overtime=(Overtime(25, D("8")),) + ((Overtime(50, D("2.5")),) if overtime_50 else ()),
+        elements=(PayElement(ElementKind.BONUS, "Prime d'objectif", D("250.00")),
+                  PayElement(ElementKind.BENEFIT_IN_KIND, "Repas", D("90.00")),
+                  PayElement(ElementKind.ALLOWANCE, "Frais de transport", D("40.00")),
+                  PayElement(ElementKind.DEDUCTION, "Absence non rémunérée", D("120.00"))),
+    )  # fmt: skip
+    return compute_payslip(
+        request, RateBook.load(), employer_name=HOSTILE, employer_address="12 avenue des Spélugues, 98000 Monaco",
+        employee_name="NGUYỄN Văn An", building_trade=False, household=False, stale_after_days=365,
+        employment=(date(2026, 11, 10), date(2026, 11, 30)), payment_date=date(2026, 11, 30),
+    )  # fmt: skip

@@ -11,6 +11,7 @@ import render_samples as s
 from pypdf import PdfReader
 
 from gateway.domain import Outcome
+from gateway.money import format_eur
 from gateway.render.ack_pdf import render_ack_pdf
 from gateway.render.declaration_pdf import render_declaration_pdf
 from gateway.render.payslip_pdf import render_payslip_pdf
@@ -174,3 +175,15 @@ def test_only_the_embedded_dejavu_fonts_are_used() -> None:
             fonts = page["/Resources"]["/Font"]
             names = {str(fonts[k].get_object()["/BaseFont"]) for k in fonts}
             assert names and all("DejaVuSans" in n for n in names), names
+
+
+def test_payslip_from_the_real_computation() -> None:
+    p = s.computed_payslip()
+    data = render_payslip_pdf(p, reference="PAY-REAL", test=False)
+    pages_text = pages(data)
+    assert len(pages_text) == 1
+    t = pages_text[0].replace("\u202f", " ")
+    assert "NGUYỄN Văn An" in t and "24,375" in t and "29,25" in t
+    assert f"Net à payer {format_eur(p.net)}".replace("\u202f", " ") in t
+    for note in p.notes:
+        assert note[:40] in t.replace("\u00a0", " ") or note[:40].replace("\u00a0", " ") in t.replace("\u00a0", " ")
