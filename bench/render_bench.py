@@ -17,12 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "render")]
 
-import render_samples as samples  # noqa: E402
+import render_samples as samples
 
-from gateway.render import pdf  # noqa: E402
-from gateway.render.ack_pdf import render_ack_pdf  # noqa: E402
-from gateway.render.ack_xml import check_ack_xml, render_ack_xml  # noqa: E402
-from gateway.render.payslip_pdf import render_payslip_pdf  # noqa: E402
+from gateway.render import pdf
+from gateway.render.ack_pdf import render_ack_pdf
+from gateway.render.ack_xml import check_ack_xml, render_ack_xml
+from gateway.render.payslip_pdf import render_payslip_pdf
 
 
 def rate(name: str, render: Callable[[int], bytes], seconds: float) -> None:

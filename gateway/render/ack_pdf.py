@@ -13,8 +13,17 @@ from decimal import Decimal
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
-from gateway.domain import AckDeclaration, Acknowledgement, AckPayslip, FileKind, Finding, ItemStatus, Outcome
-from gateway.domain import Location, Severity
+from gateway.domain import (
+    AckDeclaration,
+    Acknowledgement,
+    AckPayslip,
+    FileKind,
+    Finding,
+    ItemStatus,
+    Location,
+    Outcome,
+    Severity,
+)
 from gateway.money import format_rate
 from gateway.render import pdf
 from gateway.render.text import fr_amount, fr_datetime, fr_hours, fr_int, fr_period
@@ -48,13 +57,17 @@ def status_words(ack: Acknowledgement) -> tuple[str, str]:
         earlier = ack.duplicate_of or "inconnue"
         return (
             f"Doublon d'un envoi antérieur (référence {earlier})",
-            "Ce fichier a déjà été reçu à l'identique : rien n'a été enregistré une seconde fois ; "
-            "l'accusé de réception de l'envoi antérieur reste valable.",
+            (
+                "Ce fichier a déjà été reçu à l'identique : rien n'a été enregistré une seconde fois ; "
+                "l'accusé de réception de l'envoi antérieur reste valable."
+            ),
         )
     return (
         f"Erreur technique — citez la référence {ack.reference}",
-        "Le fichier n'a pas pu être traité. Il est conservé : contactez le Service Recouvrement des "
-        "Caisses Sociales de Monaco en citant cette référence.",
+        (
+            "Le fichier n'a pas pu être traité. Il est conservé : contactez le Service Recouvrement des "
+            "Caisses Sociales de Monaco en citant cette référence."
+        ),
     )
 
 
@@ -99,7 +112,7 @@ def _summary(ack: Acknowledgement) -> list[Flowable]:
                 ("Reçu le", f"{fr_datetime(ack.received_at)} (heure de Monaco)"),
                 ("Traité le", f"{fr_datetime(ack.processed_at)} (heure de Monaco)"),
                 ("Abonné", ack.subscriber),
-                ("Nature", KIND_FR.get(ack.kind, "non identifiée") if ack.kind else "non identifiée"),
+                ("Nature", KIND_FR[ack.kind] if ack.kind else "non identifiée"),
             ]
         )
     )

@@ -16,8 +16,8 @@ from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 from gateway.domain import ContributionLine, PayLine, Payslip, Share
 from gateway.money import format_eur, format_rate
 from gateway.render import pdf
-from gateway.rules.contributions import FUNDS  # the French fund labels, one list for every document
 from gateway.render.text import fr_amount, fr_date, fr_decimal, fr_hours, fr_period
+from gateway.rules.contributions import FUNDS  # the French fund labels, one list for every document
 
 TITLE = "Bulletin de salaire"
 
@@ -103,7 +103,7 @@ def _hours_text(p: Payslip) -> tuple[str, Decimal]:
     parts += [f"heures supplémentaires à +{o.rate} % {fr_hours(o.hours)}" for o in r.overtime]
     if not r.overtime:
         parts.append("pas d'heures supplémentaires")
-    declared = r.hours + sum((o.hours for o in r.overtime), Decimal("0"))
+    declared = r.hours + sum((o.hours for o in r.overtime), Decimal(0))
     return " · ".join(parts), declared
 
 

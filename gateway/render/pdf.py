@@ -29,8 +29,16 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepInFrame, PageTemplate, Paragraph, Table
-from reportlab.platypus import TableStyle
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepInFrame,
+    PageTemplate,
+    Paragraph,
+    Table,
+    TableStyle,
+)
 
 from gateway.errors import RenderError
 from gateway.render.text import one_line
@@ -221,7 +229,7 @@ class _NumberedCanvas(Canvas):
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
 
-    def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+    def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
         self._startPage()
 

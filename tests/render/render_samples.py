@@ -15,6 +15,7 @@ from gateway.domain import (
     AckPayslip,
     ContributionLine,
     Declaration,
+    ElementKind,
     EmployeeLine,
     Event,
     EventType,
@@ -33,7 +34,6 @@ from gateway.domain import (
     RateUse,
     Severity,
     Share,
-    ElementKind,
 )
 
 MONACO = ZoneInfo("Europe/Monaco")
@@ -50,7 +50,7 @@ FUNDS = (
     FundTotal("CAR", "CAR – retraite de base", D("9850.00"), D("0.1516"), D("818.54"), D("674.73")),
     FundTotal("UNEMPLOYMENT", "Assurance chômage", D("9850.00"), D("0.0645"), D("399.00"), D("236.00")),
     FundTotal("CMRC_A", "CMRC – retraite complémentaire, tranche A", D("8944.00"), D("0.1002"), D("537.71"),
-              D("358.48")),  # fmt: skip
+              D("358.48")),
 )
 
 
@@ -74,7 +74,7 @@ def ack(*, capped: bool = False, test: bool = False, outcome: Outcome = Outcome.
             late=True, funds=FUNDS, employer_name=HOSTILE,
             findings=(Finding("RATE-STALE", "Le taux CCSS n'a pas été vérifié depuis plus de 6 mois",
                               Severity.WARNING),),
-        ),  # fmt: skip
+        ),
         AckDeclaration(
             index=2, employer="104513", period="2026-11", status=ItemStatus.REFUSED, employees=2,
             total_gross=D("4100.50"), total_hours=D("238.00"), employer_name=LONG_NAME,
@@ -87,7 +87,7 @@ def ack(*, capped: bool = False, test: bool = False, outcome: Outcome = Outcome.
                         location=Location(line=22, column=7, xpath="/declarations/declaration[2]/employee[2]/event[1]")),
                 *many,
             ),
-        ),  # fmt: skip
+        ),
     )
     return Acknowledgement(
         reference="ACK-20261211-0007",
@@ -102,7 +102,7 @@ def ack(*, capped: bool = False, test: bool = False, outcome: Outcome = Outcome.
         test=test,
         declarations=declarations,
         findings=(Finding("FILE-ENCODING", "Le fichier déclare ISO-8859-1 mais contient de l'UTF-8",
-                          Severity.WARNING, Location(line=1, column=1)),),  # fmt: skip
+                          Severity.WARNING, Location(line=1, column=1)),),
         total_findings=250 if capped else 3,
         duplicate_of="ACK-20261210-0003" if outcome is Outcome.DUPLICATE else None,
         notes=("Les plafonds proratisés font l'objet d'une régularisation annuelle par les Caisses.",),
@@ -122,7 +122,7 @@ def payslip_ack() -> Acknowledgement:
                                          location=Location(line=3, field="registration")),)),
         ),
         total_findings=1,
-    )  # fmt: skip
+    )
 
 
 def declaration() -> Declaration:
@@ -137,7 +137,7 @@ def declaration() -> Declaration:
                      birth_date=date(1990, 1, 2)),
         EmployeeLine(D("2500.00"), D("151.67"), registration="2004444",
                      events=(Event(EventType.DEPARTURE, end=date(2026, 11, 20)),)),
-    )  # fmt: skip
+    )
     return Declaration(employer="104512", period=Period(2026, 11), lines=lines)
 
 
@@ -155,18 +155,18 @@ def _use(parameter: str, value: str) -> RateUse:
 
 def _c(fund: str, share: Share, base: str, rate: str, amount: str, ceiling: str | None = None) -> ContributionLine:
     return ContributionLine(fund, share, D(base), D(rate), D(amount), _use(f"{fund.lower()}.{share}", rate),
-                            ceiling=D(ceiling) if ceiling else None)  # fmt: skip
+                            ceiling=D(ceiling) if ceiling else None)
 
 
 def payslip(*, employee_name: str = "ŻÓŁĆ Łukasz", employer_name: str = HOSTILE) -> Payslip:
     request = PayslipRequest(
         employer="104512", period=Period(2026, 11), registration="2001234", hourly_rate=D("19.50"),
-        hours=D("151.67"), overtime=(Overtime(25, D("8")),),
+        hours=D("151.67"), overtime=(Overtime(25, D(8)),),
         elements=(PayElement(ElementKind.BONUS, "Prime d'objectif", D("250.00")),
                   PayElement(ElementKind.BENEFIT_IN_KIND, "Repas", D("90.00")),
                   PayElement(ElementKind.ALLOWANCE, "Frais de transport", D("40.00")),
                   PayElement(ElementKind.DEDUCTION, "Absence non rémunérée", D("120.00"))),
-    )  # fmt: skip
+    )
     return Payslip(
         request=request,
         employer_name=employer_name,
@@ -211,14 +211,14 @@ def computed_payslip(*, overtime_50: bool = True) -> Payslip:
 
     request = PayslipRequest(
         employer="104512", period=Period(2026, 11), registration="2001234", hourly_rate=D("19.50"),
-        hours=D("151.67"), overtime=(Overtime(25, D("8")),) + ((Overtime(50, D("2.5")),) if overtime_50 else ()),
+        hours=D("151.67"), overtime=(Overtime(25, D(8)),) + ((Overtime(50, D("2.5")),) if overtime_50 else ()),
         elements=(PayElement(ElementKind.BONUS, "Prime d'objectif", D("250.00")),
                   PayElement(ElementKind.BENEFIT_IN_KIND, "Repas", D("90.00")),
                   PayElement(ElementKind.ALLOWANCE, "Frais de transport", D("40.00")),
                   PayElement(ElementKind.DEDUCTION, "Absence non rémunérée", D("120.00"))),
-    )  # fmt: skip
+    )
     return compute_payslip(
         request, RateBook.load(), employer_name=HOSTILE, employer_address="12 avenue des Spélugues, 98000 Monaco",
         employee_name="NGUYỄN Văn An", building_trade=False, household=False, stale_after_days=365,
         employment=(date(2026, 11, 10), date(2026, 11, 30)), payment_date=date(2026, 11, 30),
-    )  # fmt: skip
+    )

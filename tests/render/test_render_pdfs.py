@@ -187,3 +187,19 @@ def test_payslip_from_the_real_computation() -> None:
     assert f"Net à payer {format_eur(p.net)}".replace("\u202f", " ") in t
     for note in p.notes:
         assert note[:40] in t.replace("\u00a0", " ") or note[:40].replace("\u00a0", " ") in t.replace("\u00a0", " ")
+
+
+def test_markup_from_data_opens_nothing() -> None:
+    for data in (render_ack_pdf(s.ack()), declaration_pdf(), render_payslip_pdf(s.payslip(), reference="P", test=False)):
+        assert b"/Subtype /Image" not in data and b"/XObject" not in data and b"/URI" not in data
+
+
+def test_toolkit_is_set_up_once_and_accelerated() -> None:
+    from reportlab.pdfbase import pdfmetrics
+
+    from gateway.render import pdf
+
+    before = pdfmetrics.getRegisteredFontNames()
+    pdf._register_fonts()
+    assert pdfmetrics.getRegisteredFontNames() == before
+    assert pdf.ACCELERATED
