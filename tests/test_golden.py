@@ -50,7 +50,10 @@ def _events(raw: list[dict[str, Any]]) -> tuple[Event, ...]:
     return tuple(Event(EventType(e["type"]), e.get("start"), e.get("end")) for e in raw)
 
 
-def _by_fund(lines: list[ContributionLine], expected: dict[str, dict[str, Decimal]]) -> dict[str, dict[str, Decimal]]:
+Funds = dict[str, dict[str, Decimal]]
+
+
+def _by_fund(lines: list[ContributionLine], expected: Funds) -> Funds:
     """The computed lines in the shape of the expectation: fund → base, employer, employee (, ceiling)."""
     out: dict[str, dict[str, Decimal]] = {}
     for c in lines:
@@ -73,8 +76,10 @@ def _declaration(case: dict[str, Any], book: RateBook) -> None:
     period = Period.parse(case["period"])
     lines = tuple(
         EmployeeLine(
-            gross=raw["gross"], hours=raw["hours"], registration=f"{i:07d}", director=raw.get("director", False),
-            unemployment_insurance=raw.get("unemployment_insurance", True), events=_events(raw.get("events", [])),
+            gross=raw["gross"], hours=raw["hours"], registration=f"{i:07d}",
+            director=raw.get("director", False),
+            unemployment_insurance=raw.get("unemployment_insurance", True),
+            events=_events(raw.get("events", [])),
         )
         for i, raw in enumerate(case["lines"], start=1)
     )
@@ -101,7 +106,8 @@ def _payslip(case: dict[str, Any], book: RateBook) -> None:
         employer="100001", period=Period.parse(case["period"]), registration="0000001",
         hourly_rate=raw["hourly_rate"], hours=raw["hours"],
         overtime=tuple(Overtime(o["rate"], Decimal(o["hours"])) for o in raw.get("overtime", [])),
-        elements=tuple(PayElement(ElementKind(e["kind"]), e["label"], e["amount"]) for e in raw.get("elements", [])),
+        elements=tuple(PayElement(ElementKind(e["kind"]), e["label"], e["amount"])
+                       for e in raw.get("elements", [])),
     )
     p = compute_payslip(
         request, book, employer_name="Société Exemple SAM", employer_address="1 rue Exemple, 98000 Monaco",

@@ -56,10 +56,10 @@ def show(ctx: Context, on: datetime | None, as_json: bool) -> None:
         if v is None:
             click.echo(f"\n{p.name} : aucune valeur en vigueur — {p.description}")
             continue
-        flags = (["NON CONFIRMÉ"] if v.unconfirmed else []) + \
-            (["À REVÉRIFIER"] if is_stale(v.checked, day, margin) else [])
-        click.echo(f"\n{p.name} = {describe(v.value, p.unit)} depuis le {v.since:%d/%m/%Y}  [{v.grade.value}, vérifié le "
-                   f"{v.checked:%d/%m/%Y}]{'  ' + ' '.join(flags) if flags else ''}")
+        flags = "".join(["  NON CONFIRMÉ" if v.unconfirmed else "",
+                         "  À REVÉRIFIER" if is_stale(v.checked, day, margin) else ""])
+        click.echo(f"\n{p.name} = {describe(v.value, p.unit)} depuis le {v.since:%d/%m/%Y}  "
+                   f"[{v.grade.value}, vérifié le {v.checked:%d/%m/%Y}]{flags}")
         click.echo(f"  {p.description}")
         if v.components:
             click.echo("  composantes : " + " + ".join(f"{n} {describe(c, p.unit)}" for n, c in v.components))

@@ -193,8 +193,8 @@ def compute_declaration(
     except RateError as exc:
         return ContributionResult((), (), (missing_rate_finding(exc, decl.location),))
     notes.extend(fund_notes(lines, household=household, declaration=True))
-    return ContributionResult(tuple(lines), fund_totals(lines), rates.findings(stale_after_days, decl.location),
-                              tuple(notes))
+    findings = rates.findings(stale_after_days, decl.location)
+    return ContributionResult(tuple(lines), fund_totals(lines), findings, tuple(notes))
 
 
 def fund_totals(lines: Iterable[ContributionLine]) -> tuple[FundTotal, ...]:

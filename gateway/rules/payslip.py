@@ -63,8 +63,10 @@ def compute_payslip(
     employer_total = sum((c.amount for c in lines if c.share is Share.EMPLOYER), ZERO)
     net = gross - employee_total + sum((p.employee or ZERO for p in non_subject), ZERO)
     allowances = sum((e.amount for e in request.elements if e.kind is ElementKind.ALLOWANCE), ZERO)
-    notes = ([] if span.full else [PRORATION_NOTE]) + fund_notes(lines, household=household, declaration=False)
-    findings = rates.findings(stale_after_days, request.location) + _checks(request, book, span.applies_on, gross)
+    notes = [] if span.full else [PRORATION_NOTE]
+    notes += fund_notes(lines, household=household, declaration=False)
+    findings = rates.findings(stale_after_days, request.location)
+    findings += _checks(request, book, span.applies_on, gross)
     return Payslip(
         request=request, employer_name=employer_name, employer_address=employer_address,
         employee_name=employee_name, earnings=earnings, gross=gross, contributions=lines,
@@ -147,7 +149,8 @@ def payslip_as_dict(p: Payslip) -> dict[str, object]:
         "total_cost": _s(p.total_cost),
         "payment_date": p.payment_date.isoformat() if p.payment_date else None,
         "notes": list(p.notes),
-        "findings": [{"code": f.code, "severity": f.severity.value, "message": f.message} for f in p.findings],
+        "findings": [{"code": f.code, "severity": f.severity.value, "message": f.message}
+                     for f in p.findings],
     }
 
 

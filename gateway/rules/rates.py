@@ -23,10 +23,14 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.domain import NOWHERE, Finding, Location, RateUse, Severity
 from gateway.errors import RateError
 from gateway.money import format_eur, format_rate
+
+if TYPE_CHECKING:
+    from gateway.config import Config
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "rates"
 
@@ -101,10 +105,14 @@ class Parameter:
     description: str
     unit: Unit
     values: tuple[DatedValue, ...]  # sorted by ``since``, one per date
+    dates: tuple[date, ...] = field(init=False, repr=False)  # the ``since`` of each value, for bisect
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dates", tuple(v.since for v in self.values))
 
     def at(self, on: date) -> DatedValue:
         """The value in force on ``on``; RateError naming the parameter and the date otherwise."""
-        i = bisect_right([v.since for v in self.values], on)
+        i = bisect_right(self.dates, on)
         if i == 0:
             raise RateError(
                 f"aucune valeur de « {self.name} » en vigueur le {on:%d/%m/%Y}", parameter=self.name, on=on
@@ -140,9 +148,9 @@ class RateBook:
         return cls(dict(sorted(params.items())), tuple(dirs))
 
     @classmethod
-    def from_config(cls, config: object) -> RateBook:
-        """The book of a :class:`gateway.config.Config` (its ``rates_dir``, if set)."""
-        return cls.load(getattr(config, "rates_dir", None))
+    def from_config(cls, config: Config) -> RateBook:
+        """The book of the configuration: the package's data and ``paths.rates_dir`` if set."""
+        return cls.load(config.rates_dir)
 
     def parameter(self, name: str) -> Parameter:
         try:
@@ -192,7 +200,8 @@ class RateLookup:
             if use.unconfirmed:
                 out.append(Finding(
                     "RATE_UNCONFIRMED",
-                    f"valeur non confirmée utilisée : « {use.parameter} » = {describe(use.value, self.book.parameter(use.parameter).unit)} depuis le "
+                    f"valeur non confirmée utilisée : « {use.parameter} » = "
+                    f"{describe(use.value, self.book.parameter(use.parameter).unit)} depuis le "
                     f"{use.since:%d/%m/%Y} (source : {use.source}) ; à confirmer auprès des Caisses",
                     Severity.WARNING, location,
                 ))
@@ -341,7 +350,9 @@ def _number(raw: object, unit: Unit, where: str, bad: _Bad, since: date) -> Deci
     return value
 
 
-def _no_unknown(data: Mapping[str, object], known: set[str], bad: _Bad, where: str, on: object = None) -> None:
+def _no_unknown(
+    data: Mapping[str, object], known: set[str], bad: _Bad, where: str, on: object = None
+) -> None:
     for key in data:
         if key not in known:
             raise bad(f"{where}clé inconnue « {key} » (attendu : {', '.join(sorted(known))})", on)
