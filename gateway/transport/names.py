@@ -90,10 +90,8 @@ class Settler:
                 continue
             previous = self._seen.get(key)
             if previous is None or previous[:2] != stamp:
-                self._seen[key] = (entry.size, entry.mtime, mono)
-                if self.trust_mtime and wall - entry.mtime >= self.settle_seconds:
-                    ready.append(entry)
-                continue
+                previous = (entry.size, entry.mtime, mono)  # new or changed: the settle time starts now
+                self._seen[key] = previous
             if mono - previous[2] >= self.settle_seconds or (
                 self.trust_mtime and wall - entry.mtime >= self.settle_seconds
             ):

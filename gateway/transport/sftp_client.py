@@ -33,6 +33,7 @@ from typing import TypeVar
 import paramiko
 from paramiko.message import Message
 from paramiko.sftp import CMD_INIT, CMD_VERSION, SFTPError
+from paramiko.ssh_exception import NoValidConnectionsError
 
 from gateway.errors import TransportError
 from gateway.log import get_logger
@@ -99,7 +100,8 @@ class _Client(paramiko.SFTPClient):
 
 
 def _is_connection_problem(exc: BaseException) -> bool:
-    if isinstance(exc, (EOFError, paramiko.SSHException, socket.timeout, ConnectionError)):
+    connection_errors = (EOFError, paramiko.SSHException, socket.timeout, ConnectionError, NoValidConnectionsError)
+    if isinstance(exc, connection_errors):
         return True
     return isinstance(exc, OSError) and exc.errno in (errno.EPIPE, errno.ECONNRESET, errno.ETIMEDOUT, errno.EHOSTUNREACH)
 
