@@ -141,7 +141,7 @@ def _declarations(decls: Sequence[AckDeclaration]) -> list[Flowable]:
             ]
         )
     return [
-        pdf.para("Déclarations", pdf.H2),
+        *pdf.heading("Déclarations"),
         pdf.table(rows, [18, 108, 56, 108, 46, 40, 64, 42, 34], right=(0, 5, 6, 7)),
     ]
 
@@ -164,7 +164,7 @@ def _contributions(d: AckDeclaration) -> list[Flowable]:
     rows.append(["Total", "", "", fr_amount(employer), fr_amount(employee)])
     title = f"Cotisations — déclaration n° {d.index}, employeur {d.employer}, {fr_period(d.period)}"
     return [
-        pdf.para(title, pdf.H3),
+        *pdf.heading(title, pdf.H3),
         pdf.table(rows, [200, 85, 55, 88, 88], right=(1, 2, 3, 4), total_rows=1),
     ]
 
@@ -185,7 +185,7 @@ def _payslips(slips: Sequence[AckPayslip]) -> list[Flowable]:
             ]
         )
     return [
-        pdf.para("Bulletins de salaire", pdf.H2),
+        *pdf.heading("Bulletins de salaire"),
         pdf.table(rows, [18, 60, 58, 58, 40, 68, 68, 146], right=(0, 5, 6)),
     ]
 
@@ -226,12 +226,12 @@ def _findings(ack: Acknowledgement) -> list[Flowable]:
             groups.append((f"Bulletin n° {p.index} — employeur {p.employer}, matricule {p.registration}", p.findings))
     if not groups:
         return []
-    story: list[Flowable] = [pdf.para("Anomalies", pdf.H2)]
+    story: list[Flowable] = [*pdf.heading("Anomalies")]
     cap = _cap_sentence(ack)
     if cap:
         story.append(pdf.para(cap, pdf.STRONG))
     for title, findings in groups:
-        story += [pdf.para(title, pdf.H3), _findings_table(findings)]
+        story += [*pdf.heading(title, pdf.H3), _findings_table(findings)]
     return story
 
 
@@ -247,6 +247,6 @@ def render_ack_pdf(ack: Acknowledgement) -> bytes:
         story += _payslips(ack.payslips)
     story += _findings(ack)
     if ack.notes:
-        story.append(pdf.para("Notes", pdf.H2))
+        story += pdf.heading("Notes")
         story += [pdf.para(f"• {note}") for note in ack.notes]
     return pdf.build(story, title=TITLE, reference=ack.reference, test=ack.test, subject=ack.file_name)

@@ -59,6 +59,7 @@ def _lines_table(
 ) -> Flowable:
     rows: list[list[pdf.Cell]] = [["N°", "Matricule", "Nom", "Prénom", "Dir.", "Salaire brut", "Heures"]]
     spans: list[tuple[int, int, int]] = []
+    keep: list[tuple[int, int]] = []
     for position, line in enumerate(decl.lines, start=1):
         last, first = _names(position, line, names)
         rows.append(
@@ -72,6 +73,8 @@ def _lines_table(
                 fr_hours(line.hours),
             ]
         )
+        if line.events:
+            keep.append((len(rows) - 1, len(rows) + len(line.events) - 1))
         for event in line.events:
             spans.append((len(rows), 1, 6))
             rows.append(["", pdf.para(f"↳ {event_text(event)}", pdf.CELL_SMALL), "", "", "", "", ""])
@@ -80,7 +83,8 @@ def _lines_table(
          fr_hours(decl.total_hours)]
     )  # fmt: skip
     spans.append((len(rows) - 1, 1, 4))
-    return pdf.table(rows, [22, 78, 130, 110, 28, 80, 67], right=(0, 5, 6), total_rows=1, spans=spans)
+    return pdf.table(rows, [22, 78, 130, 110, 28, 80, 67], right=(0, 5, 6), total_rows=1, spans=spans,
+                     keep_rows=keep)
 
 
 def _funds_table(funds: Sequence[FundTotal]) -> Flowable:
@@ -142,11 +146,11 @@ def render_declaration_pdf(
                 ("Heures totales", fr_hours(decl.total_hours)),
             ]
         ),
-        pdf.para("Salariés et événements", pdf.H2),
+        *pdf.heading("Salariés et événements"),
         _lines_table(decl, names, registrations),
     ]
     if funds:
-        story += [pdf.para("Cotisations par caisse", pdf.H2), _funds_table(funds)]
+        story += [*pdf.heading("Cotisations par caisse"), _funds_table(funds)]
     if test:
         story.append(pdf.para("Document de test : cette déclaration n'a pas été enregistrée.", pdf.STRONG))
     title = f"{TITLE} {fr_period(decl.period)} — employeur {decl.employer}"

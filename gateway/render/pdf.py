@@ -31,6 +31,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
+    CondPageBreak,
     Flowable,
     Frame,
     KeepInFrame,
@@ -98,8 +99,8 @@ def _style(name: str, size: float = 8.5, **kw: Any) -> ParagraphStyle:
 BODY = _style("body", 9, spaceAfter=2)
 SMALL = _style("small", 7.5, textColor=GREY)
 TITLE = _style("title", 15, fontName=FONT_BOLD, spaceAfter=3)
-H2 = _style("h2", 11, fontName=FONT_BOLD, spaceBefore=8, spaceAfter=4, keepWithNext=1)
-H3 = _style("h3", 9.5, fontName=FONT_BOLD, spaceBefore=5, spaceAfter=3, keepWithNext=1)
+H2 = _style("h2", 11, fontName=FONT_BOLD, spaceBefore=8, spaceAfter=4)
+H3 = _style("h3", 9.5, fontName=FONT_BOLD, spaceBefore=5, spaceAfter=3)
 STRONG = _style("strong", 10, fontName=FONT_BOLD)
 BIG = _style("big", 13, fontName=FONT_BOLD, leading=17)
 CELL = _style("cell", 8)
@@ -115,6 +116,14 @@ CENTERED = _style("centered", 8, alignment=TA_CENTER)
 def para(text: object, style: ParagraphStyle = BODY) -> Paragraph:
     """A paragraph showing ``text`` literally: escaped, so ``<b>`` or ``&`` from a file is just text."""
     return Paragraph(escape(one_line(text)), style)
+
+
+def heading(text: str, style: ParagraphStyle = H2) -> list[Flowable]:
+    """A section title that never ends a page alone: a new page first when less than 30 mm remain.
+
+    (ReportLab's keepWithNext would move a whole long table to the next page, leaving a blank one.)
+    """
+    return [CondPageBreak(30 * mm), para(text, style)]
 
 
 def labelled(label: str, value: object, style: ParagraphStyle = BODY) -> Paragraph:
@@ -150,13 +159,15 @@ def table(
     total_rows: int = 0,
     spans: Sequence[tuple[int, int, int]] = (),
     shaded_rows: Sequence[int] = (),
+    keep_rows: Sequence[tuple[int, int]] = (),
 ) -> Table:
     """A ruled table with fixed column widths (so long names wrap instead of pushing columns off the page).
 
     Plain string cells are drawn literally (never parsed as markup) and do not wrap: use them for figures
     the gateway formats; put text from data in :func:`para` cells. Header strings become paragraphs so
     that a long column title wraps instead of running into its neighbour. ``right`` lists right-aligned columns,
-    ``total_rows`` bolds the last rows, ``spans`` are ``(row, first_col, last_col)`` merged cells.
+    ``total_rows`` bolds the last rows, ``spans`` are ``(row, first_col, last_col)`` merged cells, ``keep_rows``
+    ``(first_row, last_row)`` ranges kept on one page.
     """
     if sum(widths) > CONTENT_WIDTH + 0.5:
         raise RenderError(f"tableau trop large: {sum(widths):.0f} pt > {CONTENT_WIDTH:.0f} pt")
@@ -187,6 +198,8 @@ def table(
         commands.append(("SPAN", (first, row), (last, row)))
     for row in shaded_rows:
         commands.append(("BACKGROUND", (0, row), (-1, row), LIGHT))
+    for first, last in keep_rows:  # e.g. an employee and its events: never split across pages
+        commands.append(("NOSPLIT", (0, first), (-1, last)))
     data = [list(r) for r in rows]
     for row in data[:header_rows]:
         for col, value in enumerate(row):

@@ -203,3 +203,24 @@ def test_toolkit_is_set_up_once_and_accelerated() -> None:
     pdf._register_fonts()
     assert pdfmetrics.getRegisteredFontNames() == before
     assert pdf.ACCELERATED
+
+
+def test_same_bytes_in_another_process() -> None:
+    """A restarted worker (other hash seed, other documents rendered before) writes the very same bytes."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    script = (
+        "import hashlib, render_samples as s\n"
+        "from gateway.render.payslip_pdf import render_payslip_pdf\n"
+        "render_payslip_pdf(s.payslip(employee_name='Autre'), reference='X', test=True)\n"
+        "print(hashlib.sha256(render_payslip_pdf(s.payslip(), reference='P', test=False)).hexdigest())\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": f"{here.parents[1]}{os.pathsep}{here}"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    mine = hashlib.sha256(render_payslip_pdf(s.payslip(), reference="P", test=False)).hexdigest()
+    assert out.stdout.strip() == mine
