@@ -323,3 +323,10 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(Moment)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class IntakeClaim(Base):
+    """A received file still being worked on; locked FOR UPDATE SKIP LOCKED by the process working on it."""
+
+    __tablename__ = "intake_claims"
+    received_file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"), primary_key=True)

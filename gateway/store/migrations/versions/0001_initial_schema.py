@@ -2,10 +2,11 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 23:53:21.280898
+Create Date: 2026-11-27 00:09:41.756090
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0001'
 down_revision = None
@@ -14,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('employees',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('registration', sa.String(length=12), nullable=False),
@@ -207,6 +208,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_declarations_received_file_id'), ['received_file_id'], unique=False)
         batch_op.create_index('uq_declarations_original', ['employer_id', 'period'], unique=True, postgresql_where=sa.text("kind = 'original'"), sqlite_where=sa.text("kind = 'original'"))
 
+    op.create_table('intake_claims',
+    sa.Column('received_file_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['received_file_id'], ['received_files.id'], name=op.f('fk_intake_claims_received_file_id_received_files')),
+    sa.PrimaryKeyConstraint('received_file_id', name=op.f('pk_intake_claims'))
+    )
     op.create_table('declaration_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('declaration_id', sa.Integer(), nullable=False),
@@ -285,11 +291,11 @@ def upgrade() -> None:
     with op.batch_alter_table('declaration_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_declaration_events_line_id'), ['line_id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('declaration_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_declaration_events_line_id'))
 
@@ -312,6 +318,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_declaration_lines_declaration_id'))
 
     op.drop_table('declaration_lines')
+    op.drop_table('intake_claims')
     with op.batch_alter_table('declarations', schema=None) as batch_op:
         batch_op.drop_index('uq_declarations_original', postgresql_where=sa.text("kind = 'original'"), sqlite_where=sa.text("kind = 'original'"))
         batch_op.drop_index(batch_op.f('ix_declarations_received_file_id'))
@@ -355,4 +362,4 @@ def downgrade() -> None:
     op.drop_table('job_runs')
     op.drop_table('employers')
     op.drop_table('employees')
-    
+

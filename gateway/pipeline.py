@@ -1,0 +1,491 @@
+"""The intake, stage by stage: the ONE place that says in which order things happen to an upload.
+
+    receive   inbox → jobs/<run>/incoming (atomic rename) + a ``received`` row   (receive.py)
+    validate  identify, parse, XSD (in a worker process) → rules → verdict        → ``validated``
+    record    each accepted declaration in its own transaction                    → ``recorded``
+    compute   contributions of each recorded declaration, stored                  → ``computed``
+    deliver   acknowledgement XML + PDF, declaration PDFs, payslips (atomic files) → ``delivered``/``refused``
+
+Every step reads what the previous one recorded, does its side effects, then records its own state in one
+transaction: after a crash (kill -9 anywhere) the next run resumes at the recorded state and produces the
+same bytes. An unexpected exception parks the file as ``failed`` (original kept in jobs/, traceback logged,
+an acknowledgement saying a technical error occurred, with the reference to quote).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from gateway import formats, outbox
+from gateway.clock import Clock, system_clock
+from gateway.config import Config
+from gateway.domain import (
+    AckDeclaration,
+    Acknowledgement,
+    AckPayslip,
+    ContributionLine,
+    Declaration,
+    DeclarationFile,
+    FileKind,
+    ItemStatus,
+    Location,
+    Outcome,
+    PayslipFile,
+    RateUse,
+    ReadResult,
+    Share,
+)
+from gateway.errors import GatewayError
+from gateway.files import atomic_write
+from gateway.formats.codes import cap, finding
+from gateway.log import get_logger
+from gateway.receive import Claimed, Releases, claim, orphans, read_claimed, scan
+from gateway.render.ack_pdf import render_ack_pdf
+from gateway.render.ack_xml import check_ack_xml, render_ack_xml
+from gateway.render.declaration_pdf import render_declaration_pdf
+from gateway.render.payslip_pdf import render_payslip_pdf
+from gateway.render.payslip_xml import render_payslip_xml
+from gateway.rules.context import CheckContext
+from gateway.rules.contributions import compute_declaration, fund_totals
+from gateway.rules.employment import employment_from_events
+from gateway.rules.payslip import compute_payslip
+from gateway.rules.rates import RateBook
+from gateway.store.intake import Duplicate, FileRow, IntakeStore
+from gateway.store.repo import Store
+from gateway.tasks import read_upload
+from gateway.verdicts import FileVerdict, Item
+from gateway.workers import InlinePool, Limits, WorkerPool
+
+log = get_logger(__name__)
+CRASH_VAR = "GATEWAY_CRASH_AT"  # tests only: kill -9 this process at the named point
+
+
+def crash_point(name: str) -> None:
+    """Die like a power cut at ``name`` when a crash test asks for it (a real SIGKILL, no cleanup)."""
+    if os.environ.get(CRASH_VAR) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class BatchSummary:
+    run_id: str
+    received: int = 0
+    duplicates: int = 0
+    processed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    references: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.received or self.duplicates or self.processed)
+
+
+class Pipeline:
+    """Everything one intake process needs, built once: store, rates, workers, clock, outbox layout."""
+
+    def __init__(self, config: Config, store: Store, *, clock: Clock | None = None,
+                 pool: WorkerPool | InlinePool | None = None, releases: Releases | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.intake = IntakeStore(store)
+        self.clock = clock or system_clock(config.tz)
+        self.pool = pool or WorkerPool(config.intake.workers, Limits(
+            config.intake.worker_memory_mb, config.intake.worker_cpu_seconds, config.intake.file_timeout_seconds))
+        self.releases = releases or Releases()
+        self.book = RateBook.from_config(config)
+        self.limits = formats.Limits.from_config(config.intake)
+        self.layout = outbox.Layout(config.outbox)
+        self._recovered = False
+
+    def close(self) -> None:
+        self.pool.close()
+
+    # The batch ---------------------------------------------------------------------------------------
+    def run_once(self, progress: Any = None) -> BatchSummary:
+        """Take every complete upload, then work on every file not finished (ours or left by a crash)."""
+        summary = BatchSummary(run_id=self._run_id())
+        if not self._recovered:
+            self._recover_orphans(summary)
+            self._recovered = True
+        for upload in scan(self.config.inbox, self.config.intake.settle_seconds, self.releases):
+            claimed = claim(upload, self.config.jobs_dir / summary.run_id / "incoming")
+            if claimed is not None:
+                crash_point("claimed")
+                self._register(claimed, summary)
+        total = self.intake.pending_count()
+        if progress is not None and total:
+            progress(0, total)
+        while True:
+            with self.intake.claim_next() as file_id:
+                if file_id is None:
+                    break
+                outcome, reference = self.process(file_id)
+            summary.processed += 1
+            summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
+            summary.references.append(reference)
+            if progress is not None:
+                progress(summary.processed, max(total, summary.processed))
+        if summary.busy:
+            self._manifest(summary)
+        return summary
+
+    def _run_id(self) -> str:
+        return f"{self.clock.now():%Y%m%dT%H%M%S}-intake-{secrets.token_hex(3)}"
+
+    def _register(self, claimed: Claimed, summary: BatchSummary) -> None:
+        """The database row of a claimed file (``received``), or a duplicate's acknowledgement."""
+        state = self.intake.subscriber_state(claimed.subscriber)
+        if state is None:
+            # an inbox folder of no known subscriber: keep the file aside, nobody to answer
+            log.warning("intake.unknown_subscriber", subscriber=claimed.subscriber, name=claimed.name)
+            return
+        _data, size, sha = read_claimed(claimed.path, 0)
+        received_at = datetime.fromtimestamp(claimed.claimed_at, self.config.tz) \
+            if self.clock.fixed is None else self.clock.now()
+        try:
+            file_id, reference = self.intake.insert_received(
+                subscriber_id=state[0], subscriber=claimed.subscriber, name=claimed.name, size=size,
+                sha256=sha, stored_path=str(claimed.path), run_id=summary.run_id, received_at=received_at)
+        except Duplicate as dup:
+            self._deliver_duplicate(dup, claimed, size, received_at)
+            summary.duplicates += 1
+            return
+        summary.received += 1
+        log.info("file.received", reference=reference, subscriber=claimed.subscriber, size=size,
+                 name=claimed.name)
+        crash_point("received")
+
+    def _recover_orphans(self, summary: BatchSummary) -> None:
+        known = self.intake.known_paths()
+        for claimed in orphans(self.config.jobs_dir, known):
+            log.warning("intake.recovered_orphan", name=claimed.name, subscriber=claimed.subscriber)
+            self._register(claimed, summary)
+
+    def _manifest(self, summary: BatchSummary) -> None:
+        path = self.config.jobs_dir / summary.run_id / "manifest.json"
+        doc = {"run": summary.run_id, "job": "intake", "received": summary.received,
+               "duplicates": summary.duplicates, "processed": summary.processed,
+               "outcomes": summary.outcomes, "references": summary.references,
+               "finished_at": self.clock.now().isoformat()}
+        atomic_write(path, json.dumps(doc, ensure_ascii=False, indent=2).encode())
+
+    # One file --------------------------------------------------------------------------------------
+    def process(self, file_id: int) -> tuple[str, str]:
+        """Bring one file from its recorded state to the end; returns (outcome, reference)."""
+        row = self.intake.file(file_id)
+        try:
+            steps = {"received": self._validate, "validated": self._record, "recorded": self._compute,
+                     "computed": self._deliver}
+            while row.state in steps:
+                steps[row.state](row)
+                crash_point(f"after-{row.state}")
+                row = self.intake.file(file_id)
+        except Exception as exc:  # noqa: BLE001 - a bug or a broken worker parks the file, the batch goes on
+            log.exception("file.failed", reference=row.reference, state=row.state, error=type(exc).__name__)
+            self._fail(row, exc)
+            row = self.intake.file(file_id)
+        return row.outcome or row.state, row.reference
+
+    # validate ------------------------------------------------------------------------------------------
+    def _read(self, row: FileRow) -> ReadResult:
+        return self.pool.run(read_upload, row.stored_path, row.original_name, self.limits)
+
+    def _validate(self, row: FileRow) -> None:
+        result = self._read(row)
+        today = row.received_at.astimezone(self.config.tz).date()
+        context = CheckContext.from_config(self.config, today, subscriber=row.subscriber)
+        verdict = self._judge(row, result, context)
+        test = bool(result.value is not None and result.value.test)
+        self.intake.set_state(
+            row.id, "validated", kind=result.kind.value if result.kind else None, test=test,
+            findings=verdict.to_json(), total_findings=verdict.total_findings + sum(i.total_findings for i in verdict.items),
+            processed_at=self.clock.now(), outcome=verdict.outcome.value,
+        )
+        log.info("file.validated", reference=row.reference, outcome=verdict.outcome.value,
+                 items=len(verdict.items))
+
+    def _judge(self, row: FileRow, result: ReadResult, context: CheckContext) -> FileVerdict:
+        file_findings = list(result.findings)
+        total = max(result.total_findings, len(file_findings))
+        state = self.intake.subscriber_state(row.subscriber)
+        if state is not None and not state[2] and result.value is not None:
+            file_findings.insert(0, finding(
+                "SUBSCRIBER_EMAIL_UNVERIFIED",
+                "Votre adresse e-mail n'est pas encore validée : aucune déclaration ne peut être enregistrée. "
+                "Déposez le fichier email-verification.txt contenant le code reçu par e-mail.",
+                Location(), "une adresse e-mail validée"))
+            total += 1
+        items: list[Item] = []
+        if result.value is not None:
+            view = self.store.records_view(row.subscriber)
+            verdicts = {v.index: v for v in formats.check(result, context, view)}
+            items = [self._item(value, verdicts.get(i)) for i, value in enumerate(_items_of(result.value), 1)]
+        kept, _ = cap(file_findings)
+        return FileVerdict(findings=kept, total_findings=total, items=tuple(items))
+
+    def _item(self, value: Declaration | Any, verdict: Any) -> Item:
+        findings = list(verdict.findings) if verdict else []
+        total = verdict.total_findings if verdict else 0
+        if isinstance(value, Declaration):
+            if not any(f.is_error for f in findings):
+                # contributions are judged before recording: no rate in force refuses the declaration
+                result = self._contributions(value)
+                findings += result.findings
+                total += len(result.findings)
+            kept, _ = cap(findings)
+            return Item(index=value.index, employer=value.employer, period=str(value.period),
+                        accepted=not any(f.is_error for f in kept), findings=kept, total_findings=max(total, len(kept)),
+                        late=bool(verdict and verdict.late), employees=len(value.lines))
+        kept, _ = cap(findings)
+        return Item(index=value.index, employer=value.employer, period=str(value.period),
+                    accepted=not any(f.is_error for f in kept), findings=kept, total_findings=max(total, len(kept)),
+                    registration=value.registration)
+
+    def _contributions(self, decl: Declaration) -> Any:
+        info = self.intake.employer_info(decl.employer) or {"building_trade": False, "household": False}
+        spans = {i: employment_from_events(line, decl.period) for i, line in enumerate(decl.lines, 1)}
+        return compute_declaration(decl, self.book, building_trade=info["building_trade"],
+                                   household=info["household"], employments=spans,
+                                   stale_after_days=self.config.rates.stale_after_days)
+
+    # record ----------------------------------------------------------------------------------------------
+    def _record(self, row: FileRow) -> None:
+        verdict = FileVerdict.from_json(row.findings)
+        accepted = [i for i in verdict.items if i.accepted]
+        if row.test or row.kind != FileKind.DECLARATION.value or not accepted:
+            self.intake.set_state(row.id, "recorded")
+            return
+        value = self._value(row)
+        assert isinstance(value, DeclarationFile)
+        by_index = {d.index: d for d in value.declarations}
+        now = self.clock.now()
+        for n, item in enumerate(accepted):
+            decl_id = self.intake.record_declaration(
+                file_id=row.id, reference=_decl_ref(row.reference, item.index), decl=by_index[item.index],
+                late=item.late, received_at=row.received_at, recorded_at=now)
+            if decl_id is None:
+                verdict = verdict.refuse_item(item.index, finding(
+                    "DECL_PERIOD_ALREADY_DECLARED",
+                    f"La période {item.period} a été déclarée entre-temps par un autre envoi.",
+                    by_index[item.index].location, "une période non encore déclarée"))
+            if n == 0:
+                crash_point("record-partial")
+        self.intake.set_state(row.id, "recorded", findings=verdict.to_json(), outcome=verdict.outcome.value)
+
+    def _value(self, row: FileRow) -> DeclarationFile | PayslipFile:
+        """The file's value again (parsing is deterministic: the same bytes give the same value)."""
+        result = self._read(row)
+        if result.value is None:
+            raise GatewayError("le fichier validé ne se relit plus")
+        return result.value
+
+    # compute ---------------------------------------------------------------------------------------------
+    def _compute(self, row: FileRow) -> None:
+        rows = [d for d in self.intake.declarations_of(row.id) if d.computed_at is None]
+        if rows:
+            value = self._value(row)
+            assert isinstance(value, DeclarationFile)
+            by_index = {d.index: d for d in value.declarations}
+            for d in rows:
+                result = self._contributions(by_index[d.position])
+                self.intake.save_contributions(d.id, result, self.clock.now())
+        self.intake.set_state(row.id, "computed")
+
+    # deliver ---------------------------------------------------------------------------------------------
+    def _deliver(self, row: FileRow) -> None:
+        verdict = FileVerdict.from_json(row.findings)
+        value = self._value(row) if verdict.items else None
+        if isinstance(value, DeclarationFile):
+            acks, notes = self._deliver_declarations(row, verdict, value)
+            ack = self._ack(row, verdict, declarations=acks, notes=notes)
+        elif isinstance(value, PayslipFile):
+            ack = self._ack(row, verdict, payslips=self._deliver_payslips(row, verdict, value))
+        else:
+            ack = self._ack(row, verdict)
+        self._write_ack(row, ack)
+        final = "refused" if ack.outcome is Outcome.REFUSED else "delivered"
+        self.intake.set_state(row.id, final)
+        log.info("file.delivered", reference=row.reference, outcome=ack.outcome.value)
+
+    def _deliver_declarations(self, row: FileRow, verdict: FileVerdict,
+                              value: DeclarationFile) -> tuple[list[AckDeclaration], list[str]]:
+        recorded = {d.position: d for d in self.intake.declarations_of(row.id)}
+        by_index = {d.index: d for d in value.declarations}
+        out: list[AckDeclaration] = []
+        notes: list[str] = []
+        for item in verdict.items:
+            decl = by_index[item.index]
+            funds: tuple[Any, ...] = ()
+            reference = None
+            info = self.intake.employer_info(decl.employer) if item.accepted else None
+            if item.accepted and info is not None:
+                if row.test:
+                    result = self._contributions(decl)
+                    funds = result.totals
+                    notes += [n for n in result.notes if n not in notes]
+                    reference = _decl_ref(row.reference, item.index)
+                    people = {}
+                else:
+                    stored = recorded[item.index]
+                    reference = stored.reference
+                    funds = fund_totals(_stored_lines(self.intake.contribution_lines(stored.id)))
+                    notes += [n for n in self._contributions(decl).notes if n not in notes]
+                    people = self.intake.line_people(stored.id)
+                pdf = render_declaration_pdf(
+                    decl, reference=reference, employer_name=info["name"], employer_address=info["address"],
+                    received_at=row.received_at.astimezone(self.config.tz),
+                    names={p: (ln, fn) for p, (_r, ln, fn) in people.items()},
+                    registrations={p: r for p, (r, _ln, _fn) in people.items()},
+                    funds=funds, late=item.late, test=row.test)
+                written = outbox.write(self.layout, self.layout.declaration_pdf(
+                    row.subscriber, decl.employer, str(decl.period), reference, row.test), pdf)
+                self._record_doc("declaration-pdf", written, row, employer_id=info["id"],
+                                 declaration_id=None if row.test else recorded[item.index].id,
+                                 period=str(decl.period))
+            out.append(AckDeclaration(
+                index=item.index, employer=item.employer, period=item.period,
+                status=ItemStatus.ACCEPTED if item.accepted else ItemStatus.REFUSED,
+                employees=len(decl.lines), total_gross=decl.total_gross, total_hours=decl.total_hours,
+                reference=reference, late=item.late, funds=tuple(funds), findings=item.findings,
+                employer_name=info["name"] if info else None))
+        return out, notes
+
+    def _deliver_payslips(self, row: FileRow, verdict: FileVerdict, value: PayslipFile) -> list[AckPayslip]:
+        by_index = {r.index: r for r in value.requests}
+        out: list[AckPayslip] = []
+        for item in verdict.items:
+            request = by_index[item.index]
+            status = ItemStatus.ACCEPTED if item.accepted else ItemStatus.REFUSED
+            if not item.accepted:
+                out.append(AckPayslip(item.index, request.employer, str(request.period), request.registration,
+                                      status, findings=item.findings))
+                continue
+            info = self.intake.employer_info(request.employer)
+            person = self.store.records_view(row.subscriber).employee(request.registration)
+            assert info is not None and person is not None, "checked by the rules"
+            payslip = compute_payslip(
+                request, self.book, employer_name=info["name"], employer_address=info["address"],
+                employee_name=f"{person.last_name} {person.first_name}", building_trade=info["building_trade"],
+                household=info["household"], stale_after_days=self.config.rates.stale_after_days)
+            reference = f"{row.reference}-P{item.index}"
+            paths = {}
+            for suffix, data in (("pdf", render_payslip_pdf(payslip, reference=reference, test=row.test)),
+                                 ("xml", render_payslip_xml(payslip, reference=reference, test=row.test))):
+                written = outbox.write(self.layout, self.layout.payslip(
+                    row.subscriber, request.employer, str(request.period), request.registration, reference,
+                    row.test, suffix), data)
+                self._record_doc(f"payslip-{suffix}", written, row, employer_id=info["id"],
+                                 period=str(request.period))
+                paths[suffix] = written.path
+            out.append(AckPayslip(item.index, request.employer, str(request.period), request.registration,
+                                  status, gross=payslip.gross, net=payslip.net, document=paths["pdf"],
+                                  findings=item.findings + payslip.findings))
+        return out
+
+    def _ack(self, row: FileRow, verdict: FileVerdict, *, declarations: list[AckDeclaration] | None = None,
+             payslips: list[AckPayslip] | None = None, notes: list[str] | None = None) -> Acknowledgement:
+        declarations = declarations or []
+        payslips = payslips or []
+        item_total = sum(i.total_findings for i in verdict.items)
+        return Acknowledgement(
+            reference=row.reference, subscriber=row.subscriber, file_name=row.original_name, size=row.size,
+            sha256=row.sha256, received_at=row.received_at.astimezone(self.config.tz),
+            processed_at=(row.processed_at or self.clock.now()).astimezone(self.config.tz),
+            outcome=verdict.outcome, kind=FileKind(row.kind) if row.kind else None, test=row.test,
+            declarations=tuple(declarations), payslips=tuple(payslips), findings=verdict.findings,
+            total_findings=verdict.total_findings + item_total, notes=tuple(verdict.notes) + tuple(notes or ()),
+        )
+
+    def _write_ack(self, row: FileRow, ack: Acknowledgement, variant: str = "") -> None:
+        xml = render_ack_xml(ack)
+        check_ack_xml(xml)  # never deliver an acknowledgement that breaks its own schema
+        pdf = render_ack_pdf(ack)
+        for suffix, data in (("xml", xml), ("pdf", pdf)):
+            rel = self.layout.acknowledgement(row.subscriber, row.original_name if not variant else ack.file_name,
+                                              row.reference, row.test, suffix, variant)
+            written = outbox.write(self.layout, rel, data)
+            self._record_doc(f"ack-{suffix}", written, row)
+        crash_point("ack-written")
+
+    def _record_doc(self, kind: str, written: outbox.Written, row: FileRow, **extra: Any) -> None:
+        self.intake.add_document(kind=kind, path=written.path, sha256=written.sha256, size=written.size,
+                                 subscriber_id=row.subscriber_id, received_file_id=row.id,
+                                 created_at=self.clock.now(), **extra)
+
+    # duplicates and failures --------------------------------------------------------------------------------
+    def _deliver_duplicate(self, dup: Duplicate, claimed: Claimed, size: int, received_at: datetime) -> None:
+        """The same bytes again: the earlier acknowledgement, marked as a duplicate; nothing recorded."""
+        original = self.intake.file(dup.file_id)
+        log.info("file.duplicate", reference=original.reference, name=claimed.name)
+        verdict = FileVerdict.from_json(original.findings)
+        earlier = self._ack(original, verdict, declarations=self._recorded_acks(original, verdict))
+        ack = replace(earlier, outcome=Outcome.DUPLICATE, duplicate_of=original.reference, file_name=claimed.name,
+                      received_at=received_at, processed_at=self.clock.now())
+        self._write_ack(original, ack, variant=f".duplicate-{outbox.stamp(received_at)}")
+        claimed.path.unlink(missing_ok=True)  # the original upload's bytes are kept; these are the same
+        claimed.meta.unlink(missing_ok=True)
+
+    def _recorded_acks(self, row: FileRow, verdict: FileVerdict) -> list[AckDeclaration]:
+        recorded = {d.position: d for d in self.intake.declarations_of(row.id)}
+        out = []
+        for item in verdict.items:
+            stored = recorded.get(item.index)
+            funds = fund_totals(_stored_lines(self.intake.contribution_lines(stored.id))) if stored else ()
+            out.append(AckDeclaration(
+                index=item.index, employer=item.employer, period=item.period,
+                status=ItemStatus.ACCEPTED if stored else ItemStatus.REFUSED,
+                employees=stored.employees if stored else item.employees,
+                total_gross=stored.total_gross if stored else _zero(), total_hours=stored.total_hours if stored else _zero(),
+                reference=stored.reference if stored else None, late=item.late, funds=tuple(funds),
+                findings=item.findings))
+        return out
+
+    def _fail(self, row: FileRow, exc: BaseException) -> None:
+        """Park the file: state ``failed``, original kept where it is, an acknowledgement that says so."""
+        message = ("Une erreur technique est survenue pendant le traitement de ce fichier. Il est conservé ; "
+                   f"contactez le support en citant la référence {row.reference}.")
+        verdict = FileVerdict(findings=(finding("TECHNICAL_ERROR", message, Location(), None),), total_findings=1)
+        ack = replace(self._ack(row, verdict), outcome=Outcome.FAILED)
+        try:
+            self._write_ack(row, ack)
+        except Exception:  # noqa: BLE001 - the failure itself must still be recorded
+            log.exception("file.fail_ack_error", reference=row.reference)
+        self.intake.set_state(row.id, "failed", outcome=Outcome.FAILED.value,
+                              error=f"{type(exc).__name__}: {exc}"[:2000], processed_at=self.clock.now())
+
+
+def _items_of(value: DeclarationFile | PayslipFile) -> Iterator[Any]:
+    return iter(value.declarations if isinstance(value, DeclarationFile) else value.requests)
+
+
+def _decl_ref(file_reference: str, index: int) -> str:
+    return f"{file_reference}-D{index}"
+
+
+def _zero() -> Any:
+    from decimal import Decimal
+
+    return Decimal("0.00")
+
+
+def _stored_lines(rows: list[Any]) -> list[ContributionLine]:
+    """Stored contribution rows as the values the totals are computed from (same function as at compute)."""
+    return [ContributionLine(
+        fund=r.fund, share=Share(r.share), base=r.base, rate=r.rate, amount=r.amount, ceiling=r.ceiling,
+        rate_use=RateUse(parameter=r.rate_parameter, since=r.rate_since, value=r.rate, source=r.rate_source or ""),
+    ) for r in rows]
+
+
+def wait_for_work(releases: Releases, seconds: float) -> None:
+    """Sleep until an SFTP upload releases a file or ``seconds`` pass."""
+    releases.event.wait(seconds)
+    releases.event.clear()
+
+

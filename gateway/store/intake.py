@@ -1,0 +1,369 @@
+"""Queries and writes of the intake: received files, their states, recorded declarations, documents.
+
+States of a received file: received → validated → recorded → computed → delivered, or refused / failed.
+Each step is one transaction; the step's side effects (files written) happen before the transaction that
+records them, so a crash at any point resumes at the last recorded step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.domain import ContributionResult, Declaration, EventType, Period
+from gateway.store.models import (
+    Contribution,
+    DeclarationEvent,
+    DeclarationLine,
+    Document,
+    Employee,
+    Employer,
+    Employment,
+    IntakeClaim,
+    ReceivedFile,
+    Subscriber,
+)
+from gateway.store.models import Declaration as DeclarationRow
+from gateway.store.repo import Store, utcnow
+
+TERMINAL = ("delivered", "refused", "failed")
+PROVISIONAL_PREFIX = "99"  # provisional registrations: 99xxxxxxx, a range the Caisses do not issue
+
+
+class Duplicate(Exception):
+    """The same bytes from the same subscriber were received before (``reference`` of that upload)."""
+
+    def __init__(self, file_id: int, reference: str) -> None:
+        super().__init__(reference)
+        self.file_id = file_id
+        self.reference = reference
+
+
+@dataclass(frozen=True)
+class FileRow:
+    id: int
+    reference: str
+    subscriber: str
+    subscriber_id: int
+    original_name: str
+    size: int
+    sha256: str
+    kind: str | None
+    test: bool
+    state: str
+    outcome: str | None
+    stored_path: str
+    findings: dict[str, Any] | None
+    received_at: datetime
+    processed_at: datetime | None
+
+
+def new_reference(now: datetime, subscriber: str, sha256: str, salt: str = "") -> str:
+    """The gateway's reference of an upload: ``GW-<date>-<10 characters>``.
+
+    Derived from the subscriber and the bytes' hash (unique together), so that a file processed again
+    after a crash gets the same reference and the same documents; ``salt`` only after a collision.
+    """
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    digest = hashlib.sha256(f"{subscriber}:{sha256}:{salt}".encode()).digest()
+    number = int.from_bytes(digest[:8], "big")
+    chars = []
+    for _ in range(10):
+        number, r = divmod(number, 32)
+        chars.append(alphabet[r])
+    return f"GW-{now:%Y%m%d}-" + "".join(chars)
+
+
+class IntakeStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.postgres = store.engine.dialect.name == "postgresql"
+
+    # Receiving ---------------------------------------------------------------------------------
+    def subscriber_state(self, number: str) -> tuple[int, bool, bool] | None:
+        """(id, disabled, e-mail verified) of a subscriber, None when unknown."""
+        with self.store.tx() as s:
+            row = s.execute(select(Subscriber.id, Subscriber.disabled, Subscriber.email_verified_at)
+                            .where(Subscriber.number == number)).first()
+            return None if row is None else (row[0], row[1], row[2] is not None)
+
+    def insert_received(self, *, subscriber_id: int, subscriber: str, name: str, size: int, sha256: str,
+                        stored_path: str, run_id: str, received_at: datetime) -> tuple[int, str]:
+        """A new row in state ``received``; raises Duplicate when these bytes were received before."""
+        for attempt in range(3):
+            reference = new_reference(received_at, subscriber, sha256, salt=secrets.token_hex(4) if attempt else "")
+            try:
+                with self.store.tx() as s:
+                    row = ReceivedFile(
+                        reference=reference, subscriber_id=subscriber_id, original_name=name[:255], size=size,
+                        sha256=sha256, state="received", stored_path=stored_path, run_id=run_id,
+                        received_at=received_at, updated_at=utcnow(), test=False, total_findings=0,
+                    )
+                    s.add(row)
+                    s.flush()
+                    s.add(IntakeClaim(received_file_id=row.id))
+                    return row.id, reference
+            except Exception as exc:  # StoreError wrapping IntegrityError
+                if not isinstance(exc.__cause__, IntegrityError):
+                    raise
+                with self.store.tx() as s:
+                    earlier = s.execute(select(ReceivedFile.id, ReceivedFile.reference).where(
+                        ReceivedFile.subscriber_id == subscriber_id, ReceivedFile.sha256 == sha256)).first()
+                if earlier is not None:
+                    raise Duplicate(earlier[0], earlier[1]) from None
+                # else: a reference collision (vanishingly rare): draw another
+        raise RuntimeError("could not draw a unique reference")
+
+    def known_paths(self) -> set[str]:
+        with self.store.tx() as s:
+            return set(s.scalars(select(ReceivedFile.stored_path)))
+
+    # Claiming work -----------------------------------------------------------------------------
+    @contextmanager
+    def claim_next(self) -> Iterator[int | None]:
+        """The next file to work on, held until the block ends.
+
+        On PostgreSQL the claim row is locked FOR UPDATE SKIP LOCKED on a connection of its own, kept open
+        while the file is processed (in other transactions): several processes never take the same file,
+        and a process that dies releases its claim with its connection. On SQLite one process works alone
+        (the single-instance lock), so a plain query suffices.
+        """
+        if not self.postgres:
+            with self.store.tx() as s:
+                file_id = s.scalar(select(IntakeClaim.received_file_id).order_by(IntakeClaim.received_file_id).limit(1))
+            yield file_id
+            if file_id is not None:
+                with self.store.tx() as s:
+                    if s.scalar(select(ReceivedFile.state).where(ReceivedFile.id == file_id)) in TERMINAL:
+                        s.execute(delete(IntakeClaim).where(IntakeClaim.received_file_id == file_id))
+            return
+        with self.store.engine.connect() as conn:
+            with conn.begin():
+                file_id = conn.execute(
+                    select(IntakeClaim.received_file_id).order_by(IntakeClaim.received_file_id)
+                    .limit(1).with_for_update(skip_locked=True)
+                ).scalar()
+                yield file_id
+                if file_id is not None:
+                    state = conn.execute(select(ReceivedFile.state).where(ReceivedFile.id == file_id)).scalar()
+                    if state in TERMINAL:
+                        conn.execute(delete(IntakeClaim).where(IntakeClaim.received_file_id == file_id))
+
+    def pending_count(self) -> int:
+        with self.store.tx() as s:
+            return s.scalar(select(func.count()).select_from(IntakeClaim)) or 0
+
+    # Reading a file's row ----------------------------------------------------------------------
+    def file(self, file_id: int) -> FileRow:
+        with self.store.tx() as s:
+            r, number = s.execute(select(ReceivedFile, Subscriber.number)
+                                  .join(Subscriber, Subscriber.id == ReceivedFile.subscriber_id)
+                                  .where(ReceivedFile.id == file_id)).one()
+            return _file_row(r, number)
+
+    def find_file(self, reference_or_name: str) -> list[FileRow]:
+        with self.store.tx() as s:
+            rows = s.execute(
+                select(ReceivedFile, Subscriber.number).join(Subscriber, Subscriber.id == ReceivedFile.subscriber_id)
+                .where(or_(ReceivedFile.reference == reference_or_name,
+                           ReceivedFile.original_name == reference_or_name,
+                           ReceivedFile.sha256 == reference_or_name.lower()))
+                .order_by(ReceivedFile.received_at)
+            ).all()
+            return [_file_row(r, n) for r, n in rows]
+
+    # Steps ---------------------------------------------------------------------------------------
+    def set_state(self, file_id: int, state: str, **values: Any) -> None:
+        with self.store.tx() as s:
+            row = s.get_one(ReceivedFile, file_id)
+            row.state = state
+            row.updated_at = utcnow()
+            for key, value in values.items():
+                setattr(row, key, value)
+
+    def record_declaration(self, *, file_id: int, reference: str, decl: Declaration, late: bool,
+                           received_at: datetime, recorded_at: datetime, test: bool = False) -> int | None:
+        """Record one accepted declaration in its own transaction; idempotent on ``reference``.
+
+        Returns the declaration's id, or None when the employer and period were declared meanwhile
+        (the caller turns that into a refusal).
+        """
+        try:
+            with self.store.tx() as s:
+                existing = s.scalar(select(DeclarationRow.id).where(DeclarationRow.reference == reference))
+                if existing is not None:
+                    return existing
+                employer = s.scalar(select(Employer).where(Employer.number == decl.employer))
+                assert employer is not None, "checked by the rules"
+                row = DeclarationRow(
+                    reference=reference, received_file_id=file_id, employer_id=employer.id, period=str(decl.period),
+                    kind="original", position=decl.index, late=late, employees=len(decl.lines),
+                    total_gross=decl.total_gross, total_hours=decl.total_hours, received_at=received_at,
+                    recorded_at=recorded_at,
+                )
+                s.add(row)
+                s.flush()
+                self._add_lines(s, row, employer.id, decl, recorded_at)
+                return row.id
+        except Exception as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                return None
+            raise
+
+    def _add_lines(self, s: Session, row: DeclarationRow, employer_id: int, decl: Declaration, now: datetime) -> None:
+        for position, line in enumerate(decl.lines, start=1):
+            employee = self._employee_for(s, line, now)
+            dl = DeclarationLine(declaration_id=row.id, employee_id=employee.id, position=position,
+                                 gross=line.gross, hours=line.hours, director=line.director,
+                                 unemployment_insurance=line.unemployment_insurance)
+            s.add(dl)
+            s.flush()
+            for ev in line.events:
+                s.add(DeclarationEvent(line_id=dl.id, type=ev.type.value, start=ev.start, end=ev.end, hours=ev.hours))
+            self._update_employment(s, employer_id, employee.id, decl.period, line.events)
+
+    def _employee_for(self, s: Session, line: Any, now: datetime) -> Employee:
+        if line.registration:
+            employee = s.scalar(select(Employee).where(Employee.registration == line.registration))
+            assert employee is not None, "checked by the rules"
+            return employee
+        # A new employee: the same person declared again without a number gets the same provisional one.
+        same = s.scalar(select(Employee).where(
+            Employee.provisional.is_(True), func.lower(Employee.last_name) == line.last_name.lower(),
+            func.lower(Employee.first_name) == line.first_name.lower(), Employee.birth_date == line.birth_date,
+        ).limit(1))
+        if same is not None:
+            return same
+        employee = Employee(registration=self._next_provisional(s), last_name=line.last_name,
+                            first_name=line.first_name, birth_date=line.birth_date, provisional=True, created_at=now)
+        s.add(employee)
+        s.flush()
+        return employee
+
+    def _next_provisional(self, s: Session) -> str:
+        if self.postgres:
+            # serialise the draw across instances for the rest of this transaction
+            s.execute(text("SELECT pg_advisory_xact_lock(424242)"))
+        top = s.scalar(select(func.max(Employee.registration)).where(
+            Employee.registration.like(PROVISIONAL_PREFIX + "_______")))
+        number = int(top) + 1 if top else int(PROVISIONAL_PREFIX + "0000001")
+        return f"{number:09d}"
+
+    def _update_employment(self, s: Session, employer_id: int, employee_id: int, period: Period,
+                           events: Sequence[Any]) -> None:
+        hire = next((e.start for e in events if e.type is EventType.HIRE), None)
+        departure = next((e.end for e in events if e.type is EventType.DEPARTURE), None)
+        current = s.scalar(select(Employment).where(
+            Employment.employer_id == employer_id, Employment.employee_id == employee_id,
+            Employment.start <= period.last_day,
+            or_(Employment.end.is_(None), Employment.end >= period.first_day),
+        ).order_by(Employment.start.desc()).limit(1))
+        if hire is not None and (current is None or (current.end is not None and current.end < hire)):
+            current = Employment(employer_id=employer_id, employee_id=employee_id, start=hire, end=None)
+            s.add(current)
+        elif current is None:
+            # declared without a hire event and unknown to the register: employed at least this month
+            current = Employment(employer_id=employer_id, employee_id=employee_id, start=period.first_day, end=None)
+            s.add(current)
+        if departure is not None:
+            current.end = departure
+
+    # Contributions -------------------------------------------------------------------------------
+    def declarations_of(self, file_id: int) -> list[DeclarationRow]:
+        with self.store.tx() as s:
+            return list(s.scalars(select(DeclarationRow).where(DeclarationRow.received_file_id == file_id)
+                                  .order_by(DeclarationRow.position)))
+
+    def employer_info(self, number: str) -> dict[str, Any] | None:
+        with self.store.tx() as s:
+            e = s.scalar(select(Employer).where(Employer.number == number))
+            if e is None:
+                return None
+            return {"id": e.id, "number": e.number, "name": e.name, "address": e.address,
+                    "building_trade": e.building_trade, "household": e.household}
+
+    def line_people(self, declaration_id: int) -> dict[int, tuple[str, str, str]]:
+        """Line position → (registration, last name, first name) as recorded."""
+        with self.store.tx() as s:
+            rows = s.execute(select(DeclarationLine.position, Employee.registration, Employee.last_name,
+                                    Employee.first_name)
+                             .join(Employee, Employee.id == DeclarationLine.employee_id)
+                             .where(DeclarationLine.declaration_id == declaration_id)).all()
+            return {p: (r, ln, fn) for p, r, ln, fn in rows}
+
+    def employment_spans(self, declaration_id: int, employer_id: int, period: Period) -> dict[int, tuple[date, date]]:
+        """Line position → (first, last) day employed within the period, for lines not employed all month."""
+        with self.store.tx() as s:
+            rows = s.execute(
+                select(DeclarationLine.position, Employment.start, Employment.end)
+                .join(Employment, (Employment.employee_id == DeclarationLine.employee_id)
+                      & (Employment.employer_id == employer_id))
+                .where(DeclarationLine.declaration_id == declaration_id, Employment.start <= period.last_day,
+                       or_(Employment.end.is_(None), Employment.end >= period.first_day))
+            ).all()
+        spans: dict[int, tuple[date, date]] = {}
+        for position, start, end in rows:
+            first = max(start, period.first_day)
+            last = min(end, period.last_day) if end else period.last_day
+            if (first, last) != (period.first_day, period.last_day):
+                spans[position] = (first, last)
+        return spans
+
+    def save_contributions(self, declaration_id: int, result: ContributionResult, computed_at: datetime) -> None:
+        """All the contribution lines of a declaration, once (a re-run after a crash replaces nothing)."""
+        with self.store.tx() as s:
+            row = s.get_one(DeclarationRow, declaration_id)
+            if row.computed_at is not None:
+                return
+            line_ids = dict(s.execute(select(DeclarationLine.position, DeclarationLine.id)
+                                      .where(DeclarationLine.declaration_id == declaration_id)).all())
+            s.add_all(Contribution(
+                declaration_id=declaration_id, line_id=line_ids.get(c.line_position or -1), fund=c.fund,
+                share=c.share.value, base=c.base, ceiling=c.ceiling, rate=c.rate, amount=c.amount,
+                rate_parameter=c.rate_use.parameter, rate_since=c.rate_use.since, rate_source=c.rate_use.source,
+            ) for c in result.lines)
+            row.computed_at = computed_at
+
+    def contribution_lines(self, declaration_id: int) -> list[Contribution]:
+        with self.store.tx() as s:
+            return list(s.scalars(select(Contribution).where(Contribution.declaration_id == declaration_id)
+                                  .order_by(Contribution.id)))
+
+    # Documents -----------------------------------------------------------------------------------
+    def add_document(self, *, kind: str, path: str, sha256: str, size: int, subscriber_id: int | None,
+                     received_file_id: int | None = None, employer_id: int | None = None,
+                     declaration_id: int | None = None, period: str | None = None,
+                     created_at: datetime) -> None:
+        """Record a delivered document; delivering the same path again updates its row."""
+        with self.store.tx() as s:
+            doc = s.scalar(select(Document).where(Document.path == path))
+            if doc is None:
+                s.add(Document(kind=kind, path=path, sha256=sha256, size=size, subscriber_id=subscriber_id,
+                               received_file_id=received_file_id, employer_id=employer_id,
+                               declaration_id=declaration_id, period=period, created_at=created_at))
+            else:
+                doc.sha256, doc.size, doc.removed_at = sha256, size, None
+
+    def documents_of(self, file_id: int) -> list[Document]:
+        with self.store.tx() as s:
+            return list(s.scalars(select(Document).where(Document.received_file_id == file_id).order_by(Document.id)))
+
+
+def _file_row(r: ReceivedFile, number: str) -> FileRow:
+    return FileRow(
+        id=r.id, reference=r.reference, subscriber=number, subscriber_id=r.subscriber_id,
+        original_name=r.original_name, size=r.size, sha256=r.sha256, kind=r.kind, test=r.test, state=r.state,
+        outcome=r.outcome, stored_path=r.stored_path, findings=r.findings, received_at=r.received_at,
+        processed_at=r.processed_at,
+    )
+
+

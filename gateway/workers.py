@@ -1,0 +1,127 @@
+"""Long-lived worker processes that parse and validate uploads, under memory, CPU and time limits.
+
+A hostile or buggy file can only take its worker down: the pool is rebuilt and the file is parked as
+failed. Workers are started once (spawned, so they share no locks, threads or connections with the
+daemon) and fed from the executor's queue: starting a process per file would cost 0.5 s of imports each.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from gateway.errors import TechnicalError
+from gateway.log import get_logger
+
+log = get_logger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 1024
+    cpu_seconds: int = 120
+    wall_seconds: int = 300
+
+
+def _init_worker(memory_mb: int) -> None:
+    # The address-space cap makes a huge allocation fail with MemoryError instead of swapping the host.
+    if memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _run_limited(cpu_seconds: int, func: Callable[..., T], args: tuple[Any, ...]) -> T:
+    # RLIMIT_CPU counts the process's whole life: give this task its budget on top of what was used.
+    if cpu_seconds > 0:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        spent = int(used.ru_utime + used.ru_stime) + 1
+        _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu_seconds, hard))
+    return func(*args)
+
+
+class WorkerPool:
+    """``run(func, *args)`` in a worker; TechnicalError when the worker dies, overruns or is killed."""
+
+    def __init__(self, workers: int = 0, limits: Limits = Limits()) -> None:
+        self.size = workers if workers > 0 else (os.cpu_count() or 1)
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.size,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker,
+                    initargs=(self.limits.memory_mb,),
+                )
+            return self._executor
+
+    def submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
+        return self._pool().submit(_run_limited, self.limits.cpu_seconds, func, args)
+
+    def result(self, future: Future[T]) -> T:
+        """Wait for ``future`` within the wall-clock limit; a crash or overrun rebuilds the pool."""
+        try:
+            return future.result(timeout=self.limits.wall_seconds or None)
+        except FutureTimeout:
+            self._reset("timeout")
+            raise TechnicalError(f"traitement interrompu après {self.limits.wall_seconds} s") from None
+        except BrokenProcessPool:
+            self._reset("worker died")
+            raise TechnicalError("le processus de traitement s'est arrêté (limite mémoire ou CPU)") from None
+        except MemoryError:
+            raise TechnicalError("limite mémoire atteinte pendant le traitement") from None
+
+    def run(self, func: Callable[..., T], *args: Any) -> T:
+        return self.result(self.submit(func, *args))
+
+    def _reset(self, why: str) -> None:
+        log.warning("workers.reset", reason=why)
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            for proc in list(getattr(executor, "_processes", {}).values()):
+                proc.kill()  # a stuck worker would otherwise keep its core busy
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+class InlinePool:
+    """Same interface, in the calling process: for tests and the offline validator."""
+
+    size = 1
+
+    def submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
+        fut: Future[T] = Future()
+        try:
+            fut.set_result(func(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+    def result(self, future: Future[T]) -> T:
+        return future.result()
+
+    def run(self, func: Callable[..., T], *args: Any) -> T:
+        return func(*args)
+
+    def close(self) -> None:
+        pass
