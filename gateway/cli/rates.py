@@ -97,7 +97,7 @@ def check(ctx: Context) -> None:
                 click.echo(f"  - {item}")
     if problems:
         fail(f"données de taux incomplètes ou incohérentes ({len(problems)} problème(s))")
-    ctx_exit(EXIT_FINDINGS if stale else EXIT_OK)
+    _exit(EXIT_FINDINGS if stale else EXIT_OK)
 
 
 def _share_problems(book: RateBook) -> list[str]:
@@ -118,7 +118,7 @@ def _share_problems(book: RateBook) -> list[str]:
     return out
 
 
-def ctx_exit(code: int) -> None:
+def _exit(code: int) -> None:
     click.get_current_context().exit(code)
 
 
