@@ -44,7 +44,16 @@ from paramiko.sftp import (
 from gateway.log import get_logger
 from gateway.transport.auth import Account
 from gateway.transport.names import is_candidate, non_colliding
-from gateway.transport.vfs import UPLOAD_PREFIX, Area, Refused, Resolved, Tree, check_upload_name, denied, missing
+from gateway.transport.vfs import (
+    UPLOAD_PREFIX,
+    Area,
+    Refused,
+    Resolved,
+    Tree,
+    check_upload_name,
+    denied,
+    missing,
+)
 
 log = get_logger(__name__)
 
@@ -463,9 +472,9 @@ class GatewaySFTPServer(paramiko.SFTPServer):
             if t == CMD_CLOSE:
                 self._close(request_number, msg.get_binary())
                 return
-            if t in (CMD_OPEN, CMD_OPENDIR):
-                if len(self.file_table) + len(self.folder_table) >= session.policy.max_open_handles:
-                    raise Refused("failure", "trop de fichiers ouverts dans cette session")
+            opened = len(self.file_table) + len(self.folder_table)
+            if t in (CMD_OPEN, CMD_OPENDIR) and opened >= session.policy.max_open_handles:
+                raise Refused("failure", "trop de fichiers ouverts dans cette session")
             if t == CMD_EXTENDED:
                 peek = Message(msg.asbytes())
                 peek.get_int()

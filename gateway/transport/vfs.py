@@ -115,4 +115,4 @@ def check_upload_name(name: str) -> str:
     return name
 
 
-__all__ = ["Area", "Refused", "Resolved", "Tree", "UPLOAD_PREFIX", "check_upload_name", "denied", "missing", "normalize"]
+__all__ = ["UPLOAD_PREFIX", "Area", "Refused", "Resolved", "Tree", "check_upload_name", "denied", "missing", "normalize"]

@@ -12,12 +12,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # openssh_kit, without making tests/ a package
 
-from openssh_kit import KeyPair, keygen, known_hosts_for  # noqa: E402
+from openssh_kit import KeyPair, keygen, known_hosts_for
 
-from gateway.config import SftpSection  # noqa: E402
-from gateway.transport.auth import Account, MemoryAuthenticator  # noqa: E402
-from gateway.transport.hostkey import ensure_host_key, known_hosts_line  # noqa: E402
-from gateway.transport.sftp_server import SftpServer  # noqa: E402
+from gateway.config import SftpSection
+from gateway.transport.auth import Account, MemoryAuthenticator
+from gateway.transport.hostkey import ensure_host_key, known_hosts_line
+from gateway.transport.sftp_server import SftpServer
 
 PASSWORD = "correct horse battery staple"
 NOT_VERIFIED = "adresse e-mail non vérifiée: déposez email-verification.txt avec le code reçu"
@@ -87,4 +87,4 @@ def site(make_site: Callable[..., Site]) -> Site:
     return make_site()
 
 
-__all__ = ["PASSWORD", "NOT_VERIFIED", "Site", "known_hosts_for"]
+__all__ = ["NOT_VERIFIED", "PASSWORD", "Site", "known_hosts_for"]

@@ -55,6 +55,7 @@ class KeyPair:
 
 def keygen(path: Path) -> KeyPair:
     assert SSH_KEYGEN, "ssh-keygen missing"
+    path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", str(path)], check=True)
     return KeyPair(path, path.with_name(path.name + ".pub").read_text().strip())
 
@@ -111,7 +112,7 @@ def run_sftp(
     batch = workdir / f"batch-{time.monotonic_ns()}"
     batch.write_text("\n".join(commands) + "\n")
     cmd, env = sftp_command(port, user, known_hosts, batch, password=password, key=key)
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
 
 
 class Sshd:

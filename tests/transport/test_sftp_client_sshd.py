@@ -39,11 +39,11 @@ def remote_root(tmp_path: Path) -> Path:
 
 def endpoint(sshd: Sshd, key: KeyPair, root: Path, tmp_path: Path, **kw: object) -> RemoteEndpoint:
     kh = sshd.known_hosts(tmp_path / "pinned_known_hosts")
-    defaults: dict[str, object] = dict(
-        host="127.0.0.1", port=sshd.port, user=sshd.user, key_file=key.private, known_hosts=kh,
-        inbox=f"{root}/inbox/{{subscriber}}", outbox=f"{root}/outbox/{{subscriber}}",
-        settle_seconds=0.0, connect_timeout=5.0, retries=1, backoff_seconds=0.05,
-    )
+    defaults: dict[str, object] = {
+        "host": "127.0.0.1", "port": sshd.port, "user": sshd.user, "key_file": key.private, "known_hosts": kh,
+        "inbox": f"{root}/inbox/{{subscriber}}", "outbox": f"{root}/outbox/{{subscriber}}",
+        "settle_seconds": 0.0, "connect_timeout": 5.0, "retries": 1, "backoff_seconds": 0.05,
+    }
     defaults.update(kw)
     return RemoteEndpoint(**defaults)  # type: ignore[arg-type]
 

@@ -153,9 +153,8 @@ def test_open_handle_limit(make_site) -> None:  # type: ignore[no-untyped-def]
 def test_sessions_per_subscriber_and_connections_limits(make_site) -> None:  # type: ignore[no-untyped-def]
     site = make_site(max_sessions_per_subscriber=1, max_connections=3)
     with connect(site):
-        with pytest.raises(paramiko.SSHException):
-            with connect(site):
-                pass
+        with pytest.raises(paramiko.SSHException), connect(site):
+            pass
         with connect(site, "1234", "other-password"):  # another subscriber is not affected
             pass
     wait_disconnected(site)
@@ -177,12 +176,11 @@ def test_sessions_per_subscriber_and_connections_limits(make_site) -> None:  # t
 def test_throttle_locks_account_then_releases(make_site) -> None:  # type: ignore[no-untyped-def]
     site = make_site(max_failed_logins=3, lockout_seconds=1.5)
     for _ in range(3):
-        with pytest.raises(paramiko.AuthenticationException):
-            with connect(site, "1234", "guess"):
-                pass
-    with pytest.raises(paramiko.AuthenticationException):  # locked: even the right password fails
-        with connect(site, "1234", "other-password"):
+        with pytest.raises(paramiko.AuthenticationException), connect(site, "1234", "guess"):
             pass
+    # Locked: even the right password fails.
+    with pytest.raises(paramiko.AuthenticationException), connect(site, "1234", "other-password"):
+        pass
     time.sleep(1.6)
     with connect(site, "1234", "other-password"):
         pass
