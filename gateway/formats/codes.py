@@ -80,6 +80,14 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PAYSLIP_DUPLICATE": (E, "Bulletin demandé deux fois"),
     "PAYSLIP_OVERTIME_RATE": (E, "Taux de majoration inconnu"),
     "PAYSLIP_NEGATIVE_GROSS": (E, "Salaire brut négatif"),
+    "PAY_BELOW_MINIMUM": (W, "Taux horaire inférieur au minimum"),
+    # Rates (contributions and payslips).
+    "RATE_MISSING": (E, "Aucun taux en vigueur"),
+    "RATE_UNCONFIRMED": (W, "Taux non confirmé utilisé"),
+    "RATE_STALE": (W, "Taux à revérifier"),
+    # The sender and the gateway itself.
+    "SUBSCRIBER_EMAIL_UNVERIFIED": (E, "Adresse e-mail de l'abonné non validée"),
+    "TECHNICAL_ERROR": (E, "Erreur technique"),
 }
 
 MAX_FINDINGS = 100  # kept per file (and per declaration); the total is counted separately

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from gateway.domain import Finding, Location, Period
@@ -72,7 +73,7 @@ class Fields:
 
     def bad(self, name: str) -> bool:
         """The column holds a value that did not parse."""
-        return any(f.location.field == name for f in self.errors)
+        return bool(self.errors) and any(f.location.field == name for f in self.errors)
 
     def error(self, name: str, code: str, message: str, expected: str) -> None:
         self.errors.append(finding(code, message, self.row.at(name), expected))
@@ -190,18 +191,18 @@ def read_table(
                     )
                 )
                 continue
-            values: dict[str, str] = {}
-            for index, (name, raw) in enumerate(zip(names, fields, strict=True)):
-                if len(raw) > max_field:
-                    table.add(
-                        finding(
-                            "CSV_FIELD_TOO_LONG",
-                            f"Champ de {len(raw)} caractères.",
-                            Location(line=start, column=index + 1, field=name),
-                            f"au plus {max_field} caractères",
+            if max(map(len, fields)) > max_field:
+                for index, (name, raw) in enumerate(zip(names, fields, strict=True)):
+                    if len(raw) > max_field:
+                        table.add(
+                            finding(
+                                "CSV_FIELD_TOO_LONG",
+                                f"Champ de {len(raw)} caractères.",
+                                Location(line=start, column=index + 1, field=name),
+                                f"au plus {max_field} caractères",
+                            )
                         )
-                    )
-                values[name] = raw.strip()
+            values = dict(zip(names, map(str.strip, fields), strict=True))
             table.rows.append(Row(start, values, columns))
     except csv.Error as exc:
         line = reader.line_num + 1
@@ -309,6 +310,7 @@ def integer(text: str, *, maximum: int) -> int:
     return value
 
 
+@lru_cache(maxsize=4096)  # the same dates and periods recur on thousands of rows
 def day(text: str) -> date:
     expected = "date AAAA-MM-JJ ou JJ/MM/AAAA"
     m = _ISO_DATE.fullmatch(text)
@@ -323,6 +325,7 @@ def day(text: str) -> date:
         raise FieldError("CSV_DATE_INVALID", f"Date « {_short(text)} » inexistante.", expected) from None
 
 
+@lru_cache(maxsize=1024)
 def period(text: str) -> Period:
     expected = "période AAAA-MM ou MM/AAAA"
     m = _ISO_PERIOD.fullmatch(text)

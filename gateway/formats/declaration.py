@@ -30,7 +30,7 @@ from gateway.formats import Limits, Sniff, csvreader, refused, xsd
 from gateway.formats.codes import finding
 from gateway.formats.csvreader import Fields, Row
 from gateway.formats.safexml import xinclude_elements
-from gateway.money import CENT
+from gateway.money import CENT, ZERO
 from gateway.rules import declaration_rules
 from gateway.rules.context import CheckContext, Verdict
 from gateway.rules.view import RecordsView
@@ -147,33 +147,34 @@ def _parse_xml(sniff: Sniff, limits: Limits) -> ReadResult:
 
 
 def extract(root: Any) -> DeclarationFile:
-    """Domain values from a root already valid against the schema (so every value parses)."""
+    """Domain values from a root already valid against the schema (so every value parses).
+
+    The hot loop of a 50,000-employee file: children are visited once, each tag read once, and the
+    frozen values built with positional arguments.
+    """
     declarations = []
     for d_index, d in enumerate(root, start=1):
         d_path = f"/declarations/declaration[{d_index}]"
         lines: list[EmployeeLine] = []
         totals = None
-        e_index = 0
         for child in d:
             if child.tag == T_EMPLOYEE:
-                e_index += 1
-                lines.append(_employee(child, f"{d_path}/employee[{e_index}]"))
-            elif child.tag == T_TOTALS:
-                a = child.attrib
+                lines.append(_employee(child, f"{d_path}/employee[{len(lines) + 1}]"))
+            else:  # the schema allows nothing else after the employees
                 totals = Totals(
-                    int(a["employees"]),
-                    _cents(a["gross"]),
-                    _cents(a["hours"]),
-                    Location(line=child.sourceline, xpath=f"{d_path}/totals"),
+                    int(child.get("employees")),
+                    _cents(child.get("gross")),
+                    _cents(child.get("hours")),
+                    Location(child.sourceline, None, f"{d_path}/totals"),
                 )
         declarations.append(
             Declaration(
-                employer=d.get("employer"),
-                period=Period.parse(d.get("period")),
-                lines=tuple(lines),
-                totals=totals,
-                index=d_index,
-                location=Location(line=d.sourceline, xpath=d_path),
+                d.get("employer"),
+                Period.parse(d.get("period").strip()),
+                tuple(lines),
+                totals,
+                d_index,
+                Location(d.sourceline, None, d_path),
             )
         )
     created = root.get("created")
@@ -187,30 +188,35 @@ def extract(root: Any) -> DeclarationFile:
 
 
 def _cents(text: str) -> Decimal:
-    return Decimal(text).quantize(CENT)
+    value = Decimal(text)
+    return value if text[-3:-2] == "." else value.quantize(CENT)
+
+
+_EVENT_TYPES = {t.value: t for t in EventType}
+EVENT_CODES = tuple(_EVENT_TYPES)
 
 
 def _employee(e: Any, path: str) -> EmployeeLine:
-    last = first = None
-    birth = None
-    gross = hours = Decimal(0)
+    last = first = birth = None
+    gross = hours = ZERO
     events: list[Event] = []
     for c in e:
         tag = c.tag
         if tag == T_GROSS:
-            gross = _cents(c.text)
+            text = c.text
+            gross = Decimal(text) if text[-3:-2] == "." else Decimal(text).quantize(CENT)
         elif tag == T_HOURS:
-            hours = _cents(c.text)
+            text = c.text
+            hours = Decimal(text) if text[-3:-2] == "." else Decimal(text).quantize(CENT)
         elif tag == T_EVENT:
-            a = c.attrib
-            start, end, ev_hours = a.get("start"), a.get("end"), a.get("hours")
+            start, end, ev_hours = c.get("start"), c.get("end"), c.get("hours")
             events.append(
                 Event(
-                    EventType(a["type"]),
+                    _EVENT_TYPES[c.get("type").strip()],
                     date.fromisoformat(start.strip()) if start else None,
                     date.fromisoformat(end.strip()) if end else None,
                     _cents(ev_hours) if ev_hours else None,
-                    Location(line=c.sourceline, xpath=f"{path}/event[{len(events) + 1}]"),
+                    Location(c.sourceline, None, f"{path}/event[{len(events) + 1}]"),
                 )
             )
         elif tag == T_LAST:
@@ -219,18 +225,19 @@ def _employee(e: Any, path: str) -> EmployeeLine:
             first = c.text
         elif tag == T_BIRTH:
             birth = date.fromisoformat(c.text.strip())
-    a = e.attrib
+    director = e.get("director")
+    insured = e.get("unemployment-insurance")
     return EmployeeLine(
-        gross=gross,
-        hours=hours,
-        registration=a.get("registration"),
-        last_name=last,
-        first_name=first,
-        birth_date=birth,
-        director=a.get("director", "false").strip() in _TRUE,
-        unemployment_insurance=a.get("unemployment-insurance", "true").strip() in _TRUE,
-        events=tuple(events),
-        location=Location(line=e.sourceline, xpath=path),
+        gross,
+        hours,
+        e.get("registration"),
+        last,
+        first,
+        birth,
+        director is not None and director.strip() in _TRUE,
+        insured is None or insured.strip() in _TRUE,
+        tuple(events),
+        Location(e.sourceline, None, path),
     )
 
 
@@ -363,7 +370,7 @@ def _row(
 
 
 def _event(f: Fields) -> Event | None:
-    kind = f.get("event", csvreader.code, [t.value for t in EventType], "code d'événement")
+    kind = f.get("event", csvreader.code, EVENT_CODES, "code d'événement")
     start = f.get("event_start", csvreader.day)
     end = f.get("event_end", csvreader.day)
     hours = f.get("event_hours", csvreader.decimal, maximum=MAX_HOURS, what="heures")
@@ -373,7 +380,7 @@ def _event(f: Fields) -> Event | None:
                 if value is not None:
                     f.forbid(column, "aucun événement sur la ligne")
         return None
-    return Event(EventType(kind), start, end, hours, f.row.at("event"))
+    return Event(_EVENT_TYPES[kind], start, end, hours, f.row.at("event"))
 
 
 def _freeze(x: _Line) -> EmployeeLine:

@@ -56,6 +56,7 @@ CSV_DISTINCTIVE = frozenset(
     }
 )
 
+ELEMENT_CODES = tuple(k.value for k in ElementKind)
 MAX_AMOUNT = Decimal("9999999.99")
 MAX_RATE = Decimal("9999.9999")
 MAX_HOURS = Decimal(744)
@@ -264,7 +265,7 @@ def _row(
 
 
 def _element(f: Fields) -> PayElement | None:
-    kind = f.get("element_kind", csvreader.code, [k.value for k in ElementKind], "nature d'élément")
+    kind = f.get("element_kind", csvreader.code, ELEMENT_CODES, "nature d'élément")
     label = f.get("element_label", csvreader.label)
     amount = f.get("element_amount", csvreader.decimal, maximum=MAX_AMOUNT, what="montant")
     given = {n: v for n, v in (("element_kind", kind), ("element_label", label), ("element_amount", amount))}
