@@ -103,25 +103,35 @@ def module_for(kind: FileKind) -> MessageModule:
     return next(m for m in modules() if m.KIND is kind)
 
 
-def refused(kind: FileKind | None, findings: list[Finding], total: int | None = None) -> ReadResult:
+def refused(
+    kind: FileKind | None, findings: list[Finding], total: int | None = None, fmt: FileFormat | None = None
+) -> ReadResult:
+    """A file refused as a whole: no value, the first findings and their total count."""
     kept, count = cap(findings)
-    return ReadResult(kind=kind, value=None, findings=kept, total_findings=max(count, total or 0))
+    extra: dict[str, object] = {"format": fmt.value} if fmt else {}
+    return ReadResult(
+        kind=kind, value=None, findings=kept, total_findings=max(count, total or 0), extra=extra
+    )
+
+
+def too_large(size: int, limits: Limits) -> ReadResult:
+    return refused(
+        None,
+        [
+            finding(
+                "FILE_TOO_LARGE",
+                f"Fichier de {size} octets.",
+                Location(),
+                f"au plus {limits.max_file_bytes} octets",
+            )
+        ],
+    )
 
 
 def sniff(data: bytes, name: str, limits: Limits) -> Sniff | ReadResult:
     """Look at the bytes once: a refusal (too large, empty, compressed, not well formed), or a Sniff."""
     if len(data) > limits.max_file_bytes:
-        return refused(
-            None,
-            [
-                finding(
-                    "FILE_TOO_LARGE",
-                    f"Fichier de {len(data)} octets.",
-                    Location(),
-                    f"au plus {limits.max_file_bytes} octets",
-                )
-            ],
-        )
+        return too_large(len(data), limits)
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         return refused(
             None,
@@ -150,7 +160,7 @@ def sniff(data: bytes, name: str, limits: Limits) -> Sniff | ReadResult:
     if safexml.looks_like_xml(data):
         parsed = safexml.parse(data)
         if isinstance(parsed, list):
-            return refused(None, parsed)
+            return refused(None, parsed, fmt=FileFormat.XML)
         return Sniff(name, data, FileFormat.XML, root=parsed.root, warnings=parsed.warnings)
     header = csvreader.header_of(data)
     if header is None:
@@ -168,13 +178,16 @@ def sniff(data: bytes, name: str, limits: Limits) -> Sniff | ReadResult:
     return Sniff(name, data, FileFormat.CSV, header=tuple(header[1]))
 
 
-def read(data: bytes, name: str, limits: Limits | None = None) -> ReadResult:
+def read(data: bytes, name: str, limits: Limits | None = None, *, size: int | None = None) -> ReadResult:
     """Read an uploaded file into a ReadResult: the value with its findings, or the refusal.
 
-    ``name`` is the uploaded file's name (``*.test.csv`` marks a CSV test file). Never raises for a bad
-    file; the caller checks the size on disk before reading the bytes when it can.
+    ``name`` is the uploaded file's name (``*.test.csv`` marks a CSV test file). ``size``, when given, is
+    the size on disk: a file over the limit is refused on that alone, so callers need not read its bytes
+    (pass ``b""``). Never raises for a bad file.
     """
     limits = limits or Limits()
+    if size is not None and size > limits.max_file_bytes:
+        return too_large(size, limits)
     first = sniff(data, name, limits)
     if isinstance(first, ReadResult):
         return first

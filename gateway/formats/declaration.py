@@ -133,9 +133,9 @@ def _parse_xml(sniff: Sniff, limits: Limits) -> ReadResult:
                 )
                 for e in included
             ]
-            return refused(KIND, found)
+            return refused(KIND, found, fmt=FileFormat.XML)
         found, total = xsd.explain(SCHEMA, root, limits.max_findings)
-        return refused(KIND, list(sniff.warnings) + found, total + len(sniff.warnings))
+        return refused(KIND, list(sniff.warnings) + found, total + len(sniff.warnings), FileFormat.XML)
     value = extract(root)
     return ReadResult(
         kind=KIND,
@@ -272,7 +272,7 @@ def _parse_csv(sniff: Sniff, limits: Limits) -> ReadResult:
             for error in _row(row, groups, first_rows, by_identity):
                 table.add(error)
     if table.total:
-        return refused(KIND, table.findings, table.total)
+        return refused(KIND, table.findings, table.total, FileFormat.CSV)
     declarations = tuple(
         Declaration(
             employer=key[0],

@@ -113,9 +113,10 @@ def _parse_xml(sniff: Sniff, limits: Limits) -> ReadResult:
                     )
                     for e in included
                 ],
+                fmt=FileFormat.XML,
             )
         found, total = xsd.explain(SCHEMA, root, limits.max_findings)
-        return refused(KIND, list(sniff.warnings) + found, total + len(sniff.warnings))
+        return refused(KIND, list(sniff.warnings) + found, total + len(sniff.warnings), FileFormat.XML)
     requests = []
     for index, p in enumerate(root, start=1):
         rate = hours = Decimal(0)
@@ -187,7 +188,7 @@ def _parse_csv(sniff: Sniff, limits: Limits) -> ReadResult:
             for error in _row(row, requests, by_key):
                 table.add(error)
     if table.total:
-        return refused(KIND, table.findings, table.total)
+        return refused(KIND, table.findings, table.total, FileFormat.CSV)
     value = PayslipFile(
         requests=tuple(
             PayslipRequest(
