@@ -1,0 +1,183 @@
+"""The job table (``[jobs]`` in config) and the APScheduler 3 scheduler built from it.
+
+Triggers are written ``cron:<minute> <hour> <day> <month> <day of week>`` or ``interval:<seconds>``, in the
+gateway's time zone (Europe/Monaco). Monthly jobs run daily and decide themselves whether their date has
+come (so a missed day is caught up the next day and a re-run produces nothing new). Jobs run with
+coalescing and a misfire grace time, so a late run is made once instead of being skipped silently.
+
+On PostgreSQL each job runs once across instances: the run holds ``pg_try_advisory_lock`` on a dedicated
+connection for its whole length; an instance that does not get the lock skips that run. A lost connection
+releases the lock server-side, and the run's end (which tries to unlock) never raises.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+from gateway.config import Config
+from gateway.errors import ConfigError
+from gateway.log import get_logger
+from gateway.store.repo import Store
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class JobsSection:
+    """``[jobs]``: one trigger per job ("" disables it), and how late runs are handled."""
+
+    intake: str = "interval:60"
+    prefill: str = "cron:0 6 * * *"
+    reminders: str = "cron:0 8 * * *"
+    statements: str = "cron:0 7 * * *"
+    mandates: str = "cron:30 6 * * *"
+    workforce: str = "cron:15 6 * * *"
+    synthesis: str = "cron:0 5 * * *"
+    retention: str = "cron:0 3 * * 0"
+    mail: str = "interval:300"  # retries of e-mails that could not be sent
+    reminder_days_before: int = 3
+    misfire_grace_seconds: int = 3600
+    coalesce: bool = True
+
+
+def jobs_section(config: Config) -> JobsSection:
+    """The ``[jobs]`` section of ``config`` (defaults until the lead adds it to Config)."""
+    section = getattr(config, "jobs", None)
+    return section if isinstance(section, JobsSection) else JobsSection()
+
+
+TRIGGER_FIELDS = [f.name for f in fields(JobsSection) if f.type in ("str", str)]
+
+
+def parse_trigger(text: str, tz: Any) -> Any:
+    """``cron:…`` or ``interval:N`` → an APScheduler trigger; ConfigError otherwise (None for "")."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    kind, _, spec = text.partition(":")
+    try:
+        if not text:
+            return None
+        if kind == "cron":
+            return CronTrigger.from_crontab(spec.strip(), timezone=tz)
+        if kind == "interval":
+            seconds = int(spec)
+            if seconds < 1:
+                raise ValueError("intervalle nul")
+            return IntervalTrigger(seconds=seconds, timezone=tz)
+    except ValueError as exc:
+        raise ConfigError(f"déclencheur invalide « {text} »: {exc}", key="jobs") from None
+    raise ConfigError(f"déclencheur invalide « {text} » (attendu cron:… ou interval:N)", key="jobs")
+
+
+def job_names() -> list[str]:
+    """Every scheduled entry: the intake, the mail queue and the monthly/daily jobs."""
+    from gateway.jobs import job_names as monthly
+
+    return ["intake", "mail", *monthly()]
+
+
+class AdvisoryLock:
+    """``pg_try_advisory_lock`` held on a dedicated connection for a run (PostgreSQL only)."""
+
+    def __init__(self, store: Store, name: str) -> None:
+        self.store, self.key = store, zlib.crc32(f"csm-gateway:job:{name}".encode()) & 0x7FFFFFFF
+        self.conn: Any = None
+
+    def __enter__(self) -> bool:
+        from sqlalchemy import text
+
+        try:
+            self.conn = self.store.engine.connect()
+            got = bool(self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
+            self.conn.commit()
+        except Exception as exc:  # unreachable database: skip this run, the next one will try again
+            log.warning("job.lock_unavailable", key=self.key, error=str(exc).splitlines()[0] if str(exc) else "")
+            self._close()
+            return False
+        if not got:
+            self._close()
+        return got
+
+    def __exit__(self, *exc: object) -> None:
+        from sqlalchemy import text
+
+        if self.conn is not None:
+            try:
+                self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+                self.conn.commit()
+            except Exception:  # connection lost: the server has already released the lock
+                pass
+            self._close()
+
+    def _close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.invalidate() if self.conn.invalidated else self.conn.close()
+            except Exception:
+                pass
+            self.conn = None
+
+
+def run_once_across(config: Config, store: Store, name: str, func: Callable[[], object]) -> bool:
+    """Run ``func`` unless another instance runs job ``name`` now (PostgreSQL); True when it ran."""
+    if config.is_sqlite:
+        func()  # one instance per SQLite file (the daemon's single-instance lock)
+        return True
+    with AdvisoryLock(store, name) as got:
+        if not got:
+            log.info("job.skipped_other_instance", job=name)
+            return False
+        func()
+        return True
+
+
+def build_scheduler(config: Config, store: Store, runner: Callable[[str], object]) -> Any:
+    """A BackgroundScheduler (not started) with one APScheduler job per trigger of ``[jobs]``.
+
+    ``runner(name)`` does the work of one run (the daemon passes its intake for "intake" and
+    :func:`gateway.jobs.run_job` for the others); here it is wrapped so that a run happens once across
+    instances and never raises into the scheduler.
+    """
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    section = jobs_section(config)
+    scheduler = BackgroundScheduler(
+        jobstores={"default": MemoryJobStore()}, timezone=config.tz,
+        job_defaults={"coalesce": section.coalesce, "misfire_grace_time": section.misfire_grace_seconds,
+                      "max_instances": 1})
+    for name in job_names():
+        trigger = parse_trigger(getattr(section, name), config.tz)
+        if trigger is None:
+            continue
+
+        def fire(name: str = name) -> None:
+            try:
+                run_once_across(config, store, name, lambda: runner(name))
+            except Exception:  # logged; the scheduler keeps its other jobs
+                log.exception("job.crashed", job=name)
+
+        scheduler.add_job(fire, trigger, id=name, name=name, replace_existing=True)
+    return scheduler
+
+
+def default_runner(config: Config, store: Store) -> Callable[[str], object]:
+    """The runner of everything but the intake (which the daemon provides): jobs and the mail queue."""
+    from gateway import notify
+    from gateway.clock import system_clock
+    from gateway.jobs import run_job
+
+    def run(name: str) -> object:
+        if name == "mail":
+            return notify.send_pending(config, store, system_clock(config.tz).now())
+        if name == "intake":
+            from gateway.pipeline import Pipeline
+
+            return Pipeline(config, store).run_once()
+        return run_job(config, store, name)
+
+    return run
