@@ -283,6 +283,9 @@ class GatewaySFTP(paramiko.SFTPServerInterface):
         self.account: Account = server.account
         self.subscriber = self.account.subscriber
         self.policy = server.policy
+        # A subscriber created since the last run may have no folders yet: its tree exists from its first login.
+        for folder in (self.account.inbox, self.account.outbox):
+            os.makedirs(folder, mode=0o750, exist_ok=True)
         self.tree = Tree(self.account)
         self.bytes_written = 0
 
