@@ -12,7 +12,7 @@ Everything here is pure: listings in, decisions out.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 TEMPORARY_SUFFIXES = (".part", ".partial", ".filepart", ".tmp", ".crdownload")
@@ -56,9 +56,12 @@ class Settler:
     older than the settle time is complete at first sight, so a restart does not wait again.
     """
 
-    def __init__(self, settle_seconds: float, *, trust_mtime: bool) -> None:
+    def __init__(
+        self, settle_seconds: float, *, trust_mtime: bool, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.settle_seconds = settle_seconds
         self.trust_mtime = trust_mtime
+        self._monotonic = monotonic
         # (scope, name) -> (size, mtime, monotonic time this size and mtime were first seen)
         self._seen: dict[tuple[str, str], tuple[int, float, float]] = {}
         self._released: dict[tuple[str, str], tuple[int, float]] = {}
@@ -76,7 +79,7 @@ class Settler:
     ) -> list[Seen]:
         """The complete candidates among ``entries`` (one folder listing), oldest first."""
         wall = time.time() if now_wall is None else now_wall
-        mono = time.monotonic() if now_mono is None else now_mono
+        mono = self._monotonic() if now_mono is None else now_mono
         listed = {e.name: e for e in entries}
         markers = {n[: -len(DONE_SUFFIX)] for n in listed if is_done_marker(n)}
         ready: list[Seen] = []

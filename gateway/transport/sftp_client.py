@@ -118,14 +118,20 @@ def _check_name(name: str) -> str:
 class SftpTransport:
     """A :class:`gateway.transport.Transport` over one persistent SFTP connection."""
 
-    def __init__(self, remote: RemoteEndpoint, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        remote: RemoteEndpoint,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.remote = remote
         self.endpoint = f"sftp://{remote.user}@{remote.host}:{remote.port}"
         self._sleep = sleep
         self._ssh: paramiko.SSHClient | None = None
         self._sftp: _Client | None = None
         self._lock = threading.RLock()
-        self._settler = Settler(remote.settle_seconds, trust_mtime=False)
+        self._settler = Settler(remote.settle_seconds, trust_mtime=False, monotonic=monotonic)
         self._markers: dict[str, set[str]] = {}
         self._made_dirs: set[str] = set()
 
@@ -167,7 +173,7 @@ class SftpTransport:
             sftp = _Client.from_transport(transport)
             if sftp is None:
                 raise paramiko.SSHException("canal SFTP refusé")
-            sftp.get_channel().settimeout(r.operation_timeout)  # type: ignore[union-attr]
+            sftp.get_channel().settimeout(r.operation_timeout)
         except BaseException:
             ssh.close()
             raise

@@ -322,7 +322,7 @@ class GatewaySFTP(paramiko.SFTPServerInterface):
         if not stat.S_ISDIR(st.st_mode):
             raise Refused("failure", "pas un dossier")
         out = []
-        with os.scandir(r.real) as it:  # type: ignore[type-var]
+        with os.scandir(r.real) as it:
             for de in it:
                 if _hidden(r.area, de.name):
                     continue

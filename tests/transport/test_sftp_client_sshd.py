@@ -81,18 +81,11 @@ def test_settle_time_and_archive(sshd: Sshd, client_key: KeyPair, remote_root: P
     archive = remote_root / "archive"
     clock = [0.0]
     t = SftpTransport(endpoint(sshd, client_key, remote_root, tmp_path, settle_seconds=2.0,
-                               archive=f"{archive}/{{subscriber}}"))
+                               archive=f"{archive}/{{subscriber}}"), monotonic=lambda: clock[0])
     try:
-        from gateway.transport import names
-
-        real = names.time.monotonic
-        names.time.monotonic = lambda: clock[0]  # type: ignore[assignment]
-        try:
-            assert t.list_complete("123") == []  # first sight: waits for the settle time
-            clock[0] = 2.5
-            items = t.list_complete("123")
-        finally:
-            names.time.monotonic = real  # type: ignore[assignment]
+        assert t.list_complete("123") == []  # first sight: waits for the settle time
+        clock[0] = 2.5
+        items = t.list_complete("123")
         assert [i.name for i in items] == ["a.csv"]
         fetched = t.fetch(items[0], tmp_path / "work")
         assert fetched is not None
@@ -130,7 +123,7 @@ def test_reconnects_after_connection_loss(sshd: Sshd, client_key: KeyPair, remot
     try:
         assert len(t.list_complete("123")) == 1
         assert t._ssh is not None
-        t._ssh.get_transport().sock.close()  # type: ignore[union-attr]  # the network drops the connection
+        t._ssh.get_transport().sock.close()  # the network drops the connection
         assert len(t.list_complete("123")) == 1
     finally:
         t.close()

@@ -135,6 +135,7 @@ def test_uploads_refused_until_email_verified(site: Site, tmp_path: Path) -> Non
 
 
 def test_shell_exec_and_forwarding_refused(site: Site, tmp_path: Path) -> None:
+    assert SSHPASS and SSH
     ssh = [SSHPASS, "-e", SSH, "-p", str(site.port), *client_options(site.known_hosts),
            "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password"]
     env = dict(os.environ, SSHPASS=PASSWORD)
