@@ -12,7 +12,6 @@ releases the lock server-side, and the run's end (which tries to unlock) never r
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from gateway.config import Config
 from gateway.errors import ConfigError
 from gateway.log import get_logger
+from gateway.store.advisory import AdvisoryLock
 from gateway.store.repo import Store
 
 log = get_logger(__name__)
@@ -78,48 +78,6 @@ def job_names() -> list[str]:
     from gateway.jobs import job_names as monthly
 
     return ["intake", "mail", *monthly()]
-
-
-class AdvisoryLock:
-    """``pg_try_advisory_lock`` held on a dedicated connection for a run (PostgreSQL only)."""
-
-    def __init__(self, store: Store, name: str) -> None:
-        self.store, self.key = store, zlib.crc32(f"csm-gateway:job:{name}".encode()) & 0x7FFFFFFF
-        self.conn: Any = None
-
-    def __enter__(self) -> bool:
-        from sqlalchemy import text
-
-        try:
-            self.conn = self.store.engine.connect()
-            got = bool(self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
-            self.conn.commit()
-        except Exception as exc:  # unreachable database: skip this run, the next one will try again
-            log.warning("job.lock_unavailable", key=self.key, error=str(exc).splitlines()[0] if str(exc) else "")
-            self._close()
-            return False
-        if not got:
-            self._close()
-        return got
-
-    def __exit__(self, *exc: object) -> None:
-        from sqlalchemy import text
-
-        if self.conn is not None:
-            try:
-                self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
-                self.conn.commit()
-            except Exception:  # connection lost: the server has already released the lock
-                pass
-            self._close()
-
-    def _close(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.invalidate() if self.conn.invalidated else self.conn.close()
-            except Exception:
-                pass
-            self.conn = None
 
 
 def run_once_across(config: Config, store: Store, name: str, func: Callable[[], object]) -> bool:

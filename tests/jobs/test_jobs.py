@@ -21,7 +21,7 @@ from gateway.formats.xsd import is_valid
 from gateway.jobs import run_job
 from gateway.store.jobs import JobsStore
 from gateway.workers import InlinePool
-from tests.intake.helpers import declaration_xml, decl, drop
+from tests.intake.helpers import decl, declaration_xml, drop
 from tests.jobs.conftest import MONACO, at, on_direct_debit
 
 
