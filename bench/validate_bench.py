@@ -16,9 +16,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gateway import formats  # noqa: E402
-from gateway.formats import declaration, safexml, xsd  # noqa: E402
-from gateway.rules.context import CheckContext  # noqa: E402
+from gateway import formats
+from gateway.formats import declaration, safexml, xsd
+from gateway.rules.context import CheckContext
 
 SIZES = (10, 1_000, 50_000)
 
@@ -26,9 +26,9 @@ SIZES = (10, 1_000, 50_000)
 def xml_file(n: int, *, broken_every: int = 0) -> bytes:
     """A declaration of ``n`` employees (a tenth new, a fifth with an event), with totals."""
     out = [
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<declarations xmlns="urn:csm-gateway:declaration:1" software="bench" test="false">\n'
-        '  <declaration employer="104512" period="2026-11">\n'
+        '<?xml version="1.0" encoding="UTF-8"?>\n',
+        '<declarations xmlns="urn:csm-gateway:declaration:1" software="bench" test="false">\n',
+        '  <declaration employer="104512" period="2026-11">\n',
     ]
     gross_total = 0
     for i in range(n):
@@ -39,7 +39,8 @@ def xml_file(n: int, *, broken_every: int = 0) -> bytes:
         if i % 10 == 9:
             out.append(
                 f"    <employee><last-name>NOUVEAU</last-name><first-name>{_first_name(i)}</first-name>"
-                f"<birth-date>1990-01-{1 + i % 28:02d}</birth-date><gross>{gross}.00</gross><hours>{hours}</hours>"
+                f"<birth-date>1990-01-{1 + i % 28:02d}</birth-date>"
+                f"<gross>{gross}.00</gross><hours>{hours}</hours>"
                 f'<event type="hire" start="2026-11-{1 + i % 28:02d}"/></employee>\n'
             )
         elif i % 5 == 0:

@@ -347,17 +347,21 @@ def employee_record_rules(decl: Declaration, line: EmployeeLine, view: RecordsVi
                         "une embauche seulement pour un salarié non employé à cette date",
                     )
                 )
-        elif event.type is EventType.DEPARTURE and event.end is not None and not hired:
-            if not view.is_employed(decl.employer, line.registration, event.end):
-                found.append(
-                    finding(
-                        "DECL_DEPARTURE_NOT_EMPLOYED",
-                        f"Départ le {event.end:%d/%m/%Y} du salarié {line.registration}, qui n'est pas "
-                        "employé par cet employeur à cette date.",
-                        _at(event.location, "@type", "event"),
-                        "un départ seulement pour un salarié employé à cette date",
-                    )
+        elif (
+            event.type is EventType.DEPARTURE
+            and event.end is not None
+            and not hired
+            and not view.is_employed(decl.employer, line.registration, event.end)
+        ):
+            found.append(
+                finding(
+                    "DECL_DEPARTURE_NOT_EMPLOYED",
+                    f"Départ le {event.end:%d/%m/%Y} du salarié {line.registration}, qui n'est pas "
+                    "employé par cet employeur à cette date.",
+                    _at(event.location, "@type", "event"),
+                    "un départ seulement pour un salarié employé à cette date",
                 )
+            )
     return found
 
 

@@ -36,7 +36,7 @@ def canary(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Canary]:
     hits: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             hits.append(self.path)
             body = f'<!ENTITY x "{CANARY_TEXT}">'.encode()
             self.send_response(200)

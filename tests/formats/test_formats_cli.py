@@ -11,8 +11,10 @@ from conftest import DATA
 
 from gateway.cli import Context, cli
 
-VALID = [str(DATA / n) for n in ("declaration-valid.xml", "declaration-valid.csv", "payslip-valid.xml",
-                                  "payslip-valid.csv")]
+VALID = [
+    str(DATA / n)
+    for n in ("declaration-valid.xml", "declaration-valid.csv", "payslip-valid.xml", "payslip-valid.csv")
+]
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -57,11 +59,27 @@ def test_json_shape(tmp_path: Path) -> None:
     assert doc["version"] == 1 and doc["valid"] is False
     good, broken = doc["files"]
     assert good["valid"] and good["kind"] == "declaration" and good["format"] == "xml"
-    assert good["items"][0] == {"index": 1, "employer": "104512", "period": "2026-11", "valid": True,
-                                "late": False, "findings": [], "total_findings": 0, "employees": 3}
+    assert good["items"][0] == {
+        "index": 1,
+        "employer": "104512",
+        "period": "2026-11",
+        "valid": True,
+        "late": False,
+        "findings": [],
+        "total_findings": 0,
+        "employees": 3,
+    }
     f = broken["findings"][0]
-    assert f == {"code": "CSV_NUMBER_INVALID", "severity": "error", "message": f["message"], "line": 2,
-                 "column": 8, "xpath": None, "field": "gross", "expected": f["expected"]}
+    assert f == {
+        "code": "CSV_NUMBER_INVALID",
+        "severity": "error",
+        "message": f["message"],
+        "line": 2,
+        "column": 8,
+        "xpath": None,
+        "field": "gross",
+        "expected": f["expected"],
+    }
     assert broken["format"] == "csv" and broken["items"] == []
 
 

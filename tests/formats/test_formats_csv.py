@@ -31,7 +31,12 @@ def test_declaration_csv_gives_the_same_values_as_xml() -> None:
     assert (x.employer, x.period) == (c.employer, c.period)
     for a, b in zip(x.lines, c.lines, strict=True):
         assert (a.registration, a.last_name, a.first_name, a.birth_date, a.director) == (
-            b.registration, b.last_name, b.first_name, b.birth_date, b.director)
+            b.registration,
+            b.last_name,
+            b.first_name,
+            b.birth_date,
+            b.director,
+        )
         assert (str(a.gross), str(a.hours)) == (str(b.gross), str(b.hours))  # both to the cent
     # the CSV has one more event (a continuation row) for the second employee
     assert [e.type for e in c.lines[1].events] == [EventType.SICKNESS, EventType.PAID_LEAVE]
@@ -90,7 +95,11 @@ def test_bad_value_refused_with_line_and_column(column: str, value: str, code: s
     assert result.value is None
     f = result.findings[0]
     assert (f.code, f.location.line, f.location.column, f.location.field) == (
-        code, 3, names.index(column) + 1, column)
+        code,
+        3,
+        names.index(column) + 1,
+        column,
+    )
     assert f.expected
 
 
@@ -101,16 +110,29 @@ def test_bad_value_refused_with_line_and_column(column: str, value: str, code: s
         (f"{HEADER}\n{ROW}\n104512;2026-11;2001235;;;;;1;1\x07;;;\n", "CSV_CONTROL_CHARACTER", 3, 31),
         (f"{HEADER}\n{ROW}\n104512;2026-11;2001235;;;;;1;1;;;\t\n", "CSV_CONTROL_CHARACTER", 3, 34),
         (f"{HEADER}\n{ROW};extra\n", "CSV_FIELD_COUNT", 2, None),
-        (f"{HEADER}\n{ROW}\n104512;2026-11;\"2001235;;;;;1;1;;;\n", "CSV_SYNTAX", 3, None),
+        (f'{HEADER}\n{ROW}\n104512;2026-11;"2001235;;;;;1;1;;;\n', "CSV_SYNTAX", 3, None),
         (HEADER.replace("gross", "gros") + f"\n{ROW}\n", "CSV_COLUMN_UNKNOWN", 1, 8),
         (HEADER + ";hours\n" + ROW + ";1\n", "CSV_COLUMN_DUPLICATE", 1, 13),
-        (HEADER.replace(";event_end", "") + "\n104512;2026-11;2001234;;;;;1;1;;\n", "CSV_COLUMN_MISSING", 1, None),
+        (
+            HEADER.replace(";event_end", "") + "\n104512;2026-11;2001234;;;;;1;1;;\n",
+            "CSV_COLUMN_MISSING",
+            1,
+            None,
+        ),
         (f"{HEADER}\n", "CSV_NO_ROWS", 2, None),
-        (f"{HEADER}\n{ROW}\n104512;2026-11;2009999;;;;;;;sickness;2026-11-02;2026-11-03\n",
-         "CSV_CONTINUATION_ORPHAN", 3, 3),
+        (
+            f"{HEADER}\n{ROW}\n104512;2026-11;2009999;;;;;;;sickness;2026-11-02;2026-11-03\n",
+            "CSV_CONTINUATION_ORPHAN",
+            3,
+            3,
+        ),
         (f"{HEADER}\n{ROW}\n104512;2026-11;2001234;;;;;;;;;\n", "CSV_VALUE_REQUIRED", 3, 10),
-        (f"{HEADER}\n{ROW}\n104512;2026-11;2001234;;;;oui;;;notice;2026-11-02;2026-11-03\n",
-         "CSV_VALUE_NOT_ALLOWED", 3, 7),
+        (
+            f"{HEADER}\n{ROW}\n104512;2026-11;2001234;;;;oui;;;notice;2026-11-02;2026-11-03\n",
+            "CSV_VALUE_NOT_ALLOWED",
+            3,
+            7,
+        ),
         (f"{HEADER}\n104512;2026-11;2001234;;;;;3250;;;;\n", "CSV_VALUE_REQUIRED", 2, 9),
     ],
 )

@@ -96,7 +96,11 @@ def test_deep_nesting(canary: Canary) -> None:
 
 
 def test_huge_text_node(canary: Canary) -> None:
-    data = b'<declarations xmlns="urn:csm-gateway:declaration:1">' + b"x" * (11 * 1024 * 1024) + b"</declarations>"
+    data = (
+        b'<declarations xmlns="urn:csm-gateway:declaration:1">'
+        + b"x" * (11 * 1024 * 1024)
+        + b"</declarations>"
+    )
     assert _read(canary, data, "huge.xml").findings[0].code == "XML_LIMIT_EXCEEDED"
 
 
@@ -119,6 +123,11 @@ def test_nul_and_not_well_formed_are_located(canary: Canary) -> None:
     assert (nul.location.line, nul.location.column) == (2, 53)
     bad = _read(canary, (HOSTILE / "latin1-bytes-declared-utf8.xml").read_bytes(), "x.xml").findings[0]
     assert bad.location.line == 2
+
+
+def test_empty_files(canary: Canary) -> None:
+    for data in (b"", b" \n\t", b"\xef\xbb\xbf\n"):
+        assert [f.code for f in _read(canary, data, "x.xml").findings] == ["FILE_EMPTY"]
 
 
 def test_zip_and_other_archives(canary: Canary) -> None:

@@ -40,13 +40,17 @@ class FakeView:
 
     assigned: set[tuple[str, str]] = field(default_factory=lambda: {("10001", "104512")})
     declared: set[tuple[str, Period]] = field(default_factory=set)
-    employees: dict[str, KnownEmployee] = field(default_factory=lambda: {
-        "2001234": KnownEmployee("2001234", "DUPONT", "Hélène", date(1980, 5, 1)),
-        "2009876": KnownEmployee("2009876", "MARTIN", "Paul", None),
-    })
-    employments: dict[tuple[str, str], tuple[date, date | None]] = field(default_factory=lambda: {
-        ("104512", "2001234"): (date(2020, 1, 1), None),
-    })
+    employees: dict[str, KnownEmployee] = field(
+        default_factory=lambda: {
+            "2001234": KnownEmployee("2001234", "DUPONT", "Hélène", date(1980, 5, 1)),
+            "2009876": KnownEmployee("2009876", "MARTIN", "Paul", None),
+        }
+    )
+    employments: dict[tuple[str, str], tuple[date, date | None]] = field(
+        default_factory=lambda: {
+            ("104512", "2001234"): (date(2020, 1, 1), None),
+        }
+    )
 
     def is_assigned(self, subscriber: str, employer: str, on: date) -> bool:
         return (subscriber, employer) in self.assigned
@@ -63,14 +67,24 @@ class FakeView:
 
 
 def line(registration: str | None = "2001234", *events: Event, **kw: object) -> EmployeeLine:
-    return EmployeeLine(gross=Decimal("1000.00"), hours=Decimal("100.00"), registration=registration,
-                        events=events, location=Location(line=7, xpath="/declarations/declaration[1]/employee[1]"),
-                        **kw)  # type: ignore[arg-type]
+    return EmployeeLine(
+        gross=Decimal("1000.00"),
+        hours=Decimal("100.00"),
+        registration=registration,
+        events=events,
+        location=Location(line=7, xpath="/declarations/declaration[1]/employee[1]"),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def decl(*lines: EmployeeLine, period: Period = NOV, employer: str = "104512", **kw: object) -> Declaration:
-    return Declaration(employer=employer, period=period, lines=lines,
-                       location=Location(line=3, xpath="/declarations/declaration[1]"), **kw)  # type: ignore[arg-type]
+    return Declaration(
+        employer=employer,
+        period=period,
+        lines=lines,
+        location=Location(line=3, xpath="/declarations/declaration[1]"),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def codes(d: Declaration, ctx: CheckContext = CTX, view: object = None) -> list[str]:
@@ -95,21 +109,29 @@ def test_example_files_pass_every_offline_rule() -> None:
         (Event(EventType.SICKNESS, date(2026, 11, 2)), "DECL_EVENT_DATE_MISSING"),
         (Event(EventType.SICKNESS, date(2026, 11, 5), date(2026, 11, 2)), "DECL_EVENT_END_BEFORE_START"),
         (Event(EventType.MATERNITY, date(2026, 9, 1), date(2026, 10, 31)), "DECL_EVENT_OUTSIDE_PERIOD"),
-        (Event(EventType.NOTICE, date(2026, 11, 1), date(2026, 11, 2), Decimal("7")), "DECL_EVENT_HOURS_NOT_ALLOWED"),
+        (
+            Event(EventType.NOTICE, date(2026, 11, 1), date(2026, 11, 2), Decimal(7)),
+            "DECL_EVENT_HOURS_NOT_ALLOWED",
+        ),
     ],
 )
 def test_event_date_rules(event: Event, code: str) -> None:
-    event = replace(event, location=Location(line=9, xpath="/declarations/declaration[1]/employee[1]/event[1]"))
+    event = replace(
+        event, location=Location(line=9, xpath="/declarations/declaration[1]/employee[1]/event[1]")
+    )
     found = declaration_rules.check_declaration(decl(line("2001234", event)), CTX).findings
     assert [f.code for f in found] == [code]
     assert found[0].location.xpath is not None and found[0].location.xpath.startswith(
-        "/declarations/declaration[1]/employee[1]/event[1]")
+        "/declarations/declaration[1]/employee[1]/event[1]"
+    )
 
 
 def test_events_overlapping_the_period_are_fine() -> None:
-    ok = [Event(EventType.SICKNESS, date(2026, 10, 20), date(2026, 12, 5)),
-          Event(EventType.PAID_LEAVE, date(2026, 11, 2), date(2026, 11, 6), Decimal("35")),
-          Event(EventType.DEPARTURE, None, date(2026, 11, 30))]
+    ok = [
+        Event(EventType.SICKNESS, date(2026, 10, 20), date(2026, 12, 5)),
+        Event(EventType.PAID_LEAVE, date(2026, 11, 2), date(2026, 11, 6), Decimal(35)),
+        Event(EventType.DEPARTURE, None, date(2026, 11, 30)),
+    ]
     assert codes(decl(line("2001234", *ok))) == []
 
 
@@ -139,7 +161,9 @@ def test_period_opens_on_the_setting_and_late_is_a_warning() -> None:
     d = decl(line())
     assert codes(d, replace(CTX, today=date(2026, 11, 19))) == ["DECL_PERIOD_NOT_OPEN"]
     assert codes(d, replace(CTX, today=date(2026, 11, 20))) == []
-    not_yet = declaration_rules.check_declaration(d, replace(CTX, today=date(2026, 11, 24), period_open_day=25))
+    not_yet = declaration_rules.check_declaration(
+        d, replace(CTX, today=date(2026, 11, 24), period_open_day=25)
+    )
     assert "25/11/2026" in not_yet.findings[0].message
     assert codes(d, replace(CTX, today=date(2026, 12, 10))) == []
     late = declaration_rules.check_declaration(d, replace(CTX, today=date(2026, 12, 11)))
@@ -147,7 +171,9 @@ def test_period_opens_on_the_setting_and_late_is_a_warning() -> None:
 
 
 def test_each_declaration_judged_on_its_own() -> None:
-    file = DeclarationFile((decl(line()), replace(decl(line(), line()), index=2), replace(decl(line()), index=3)))
+    file = DeclarationFile(
+        (decl(line()), replace(decl(line(), line()), index=2), replace(decl(line()), index=3))
+    )
     verdicts = declaration_rules.check_file(file, CTX)
     assert [v.accepted for v in verdicts] == [True, False, False]
     assert verdicts[2].findings[0].code == "DECL_DUPLICATE_IN_FILE"
@@ -188,9 +214,14 @@ def test_offline_runs_no_record_rule() -> None:
 
 
 def request(**kw: object) -> PayslipRequest:
-    base: dict[str, object] = dict(employer="104512", period=NOV, registration="2001234",
-                                   hourly_rate=Decimal("19.50"), hours=Decimal("151.67"),
-                                   location=Location(line=2, xpath="/payslip-requests/payslip[1]"))
+    base: dict[str, object] = {
+        "employer": "104512",
+        "period": NOV,
+        "registration": "2001234",
+        "hourly_rate": Decimal("19.50"),
+        "hours": Decimal("151.67"),
+        "location": Location(line=2, xpath="/payslip-requests/payslip[1]"),
+    }
     base.update(kw)
     return PayslipRequest(**base)  # type: ignore[arg-type]
 
@@ -203,7 +234,7 @@ def pcodes(*requests: PayslipRequest, view: object = None) -> list[list[str]]:
 def test_payslip_rules() -> None:
     assert pcodes(request()) == [[]]
     assert pcodes(request(), request(index=2)) == [[], ["PAYSLIP_DUPLICATE"]]
-    assert pcodes(request(overtime=(Overtime(30, Decimal("2")),))) == [["PAYSLIP_OVERTIME_RATE"]]
+    assert pcodes(request(overtime=(Overtime(30, Decimal(2)),))) == [["PAYSLIP_OVERTIME_RATE"]]
     cut = PayElement(ElementKind.DEDUCTION, "Absence", Decimal("5000.00"))
     assert pcodes(request(elements=(cut,))) == [["PAYSLIP_NEGATIVE_GROSS"]]
     view = FakeView()
