@@ -115,14 +115,13 @@ def workforce(ctx: Context, employer_number: str, period: str | None) -> None:
 @handle_errors
 def clients(ctx: Context, number: str, which: str, as_json: bool) -> None:
     """A subscriber's clients and their declaration for the current period (as on the portal)."""
-    from gateway.domain import Period
-    from gateway.jobs.base import JobContext
+    from gateway.jobs.base import JobContext, declaring_period
     from gateway.jobs.synthesis import client_statuses
 
     now = _now(ctx)
     jctx = JobContext(ctx.config, ctx.store, now, "clients")
     jctx.jobs.subscriber_info(number)  # NotFound for an unknown subscriber
-    rows = client_statuses(jctx, number, Period.of(now.date()))
+    rows = client_statuses(jctx, number, declaring_period(ctx.config, now.date()))
     keep = {"pending": lambda r: r.active and not r.reference, "active": lambda r: r.active,
             "inactive": lambda r: not r.active, "all": lambda r: True}[which]
     rows = [r for r in rows if keep(r)]

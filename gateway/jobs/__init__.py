@@ -16,7 +16,7 @@ from gateway.clock import system_clock
 from gateway.config import Config
 from gateway.domain import Period
 from gateway.files import atomic_write
-from gateway.jobs.base import JobContext, JobResult, closed_period
+from gateway.jobs.base import JobContext, JobResult, closed_period, declaring_period
 from gateway.log import get_logger
 from gateway.store.jobs import JobsStore
 from gateway.store.repo import Store
@@ -32,6 +32,10 @@ def _previous(ctx: JobContext) -> Period:
     return Period.of(ctx.today).previous()
 
 
+def _declaring(ctx: JobContext) -> Period:
+    return declaring_period(ctx.config, ctx.today)
+
+
 def _closed(ctx: JobContext) -> Period:
     return closed_period(ctx.config, ctx.today)
 
@@ -43,7 +47,7 @@ JOBS: dict[str, tuple[str, Callable[[JobContext], Period]]] = {
     "statements": ("gateway.jobs.statements", _closed),
     "mandates": ("gateway.jobs.mandates", _current),
     "workforce": ("gateway.jobs.workforce", _current),
-    "synthesis": ("gateway.jobs.synthesis", _current),
+    "synthesis": ("gateway.jobs.synthesis", _declaring),
     "retention": ("gateway.jobs.retention", _current),
 }
 

@@ -118,3 +118,10 @@ def closed_period(config: Config, today: date) -> Period:
     """The latest period whose due date has passed (statements are made for it)."""
     previous = Period.of(today).previous()
     return previous if today > due_date(config, previous) else previous.previous()
+
+
+def declaring_period(config: Config, today: date) -> Period:
+    """The latest period open to declarations: this month from its opening day, else the previous one
+    (on 11 December the period to show is November, late, not December, not open yet)."""
+    current = Period.of(today)
+    return current if today >= open_date(config, current) else current.previous()

@@ -122,6 +122,8 @@ def test_workforce_and_synthesis(jconfig: Config, jstore: Any) -> None:
     text = pdf_text(jconfig.outbox / "100001/104512/workforce/2026-11/effectif-104512-2026-11.pdf")
     assert "ŻÓŁĆ" in text and "2001236" in text
     s = run_job(jconfig, jstore, "synthesis", now=at(2026, 11, 27, 5))
+    run_job(jconfig, jstore, "synthesis", now=at(2026, 12, 11, 5))  # before 20 December: November shown
+    assert ";2026-11;" in (jconfig.outbox / "100001/synthesis/synthese-100001-2026-12-11.csv").read_text("utf-8-sig")
     csv = (jconfig.outbox / "100001/synthesis/synthese-100001-2026-11-27.csv").read_text("utf-8-sig")
     assert "104512;Boulangerie du Rocher;oui;2026-11;déclarée" in csv and "104513;" in csv and "à faire" in csv
     assert len(s.produced) == 4 and run_job(jconfig, jstore, "synthesis", now=at(2026, 11, 27, 6)).produced == []
