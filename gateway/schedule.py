@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gateway.config import Config
 from gateway.errors import ConfigError
 from gateway.log import get_logger
-from gateway.store.advisory import AdvisoryLock
-from gateway.store.repo import Store
+
+if TYPE_CHECKING:  # config.py imports JobsSection from here: no runtime import back
+    from gateway.config import Config
+    from gateway.store.repo import Store
 
 log = get_logger(__name__)
 
@@ -82,6 +83,8 @@ def job_names() -> list[str]:
 
 def run_once_across(config: Config, store: Store, name: str, func: Callable[[], object]) -> bool:
     """Run ``func`` unless another instance runs job ``name`` now (PostgreSQL); True when it ran."""
+    from gateway.store.advisory import AdvisoryLock
+
     if config.is_sqlite:
         func()  # one instance per SQLite file (the daemon's single-instance lock)
         return True
