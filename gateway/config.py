@@ -19,6 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.errors import ConfigError
+from gateway.schedule import TRIGGER_FIELDS, JobsSection
 
 ENV_VAR = "GATEWAY_CONFIG"
 
@@ -82,6 +83,9 @@ class SftpSection:
     idle_timeout_seconds: float = 600.0
     max_failed_logins: int = 5
     lockout_seconds: float = 300.0
+    max_session_bytes: int = 1024 * 1024 * 1024
+    fsync_uploads: bool = True
+    failure_delay_seconds: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ class Config:
     sftp: SftpSection = field(default_factory=SftpSection)
     mail: MailSection = field(default_factory=MailSection)
     sepa: SepaSection = field(default_factory=SepaSection)
+    jobs: JobsSection = field(default_factory=JobsSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     base_dir: Path = Path(".")
     source: str | None = None
@@ -182,6 +187,19 @@ _CHECKS: dict[tuple[str, str], typing.Callable[[object], str | None]] = {
     ("logging", "level"): lambda v: None if v in ("DEBUG", "INFO", "WARNING", "ERROR") else "DEBUG, INFO, WARNING ou ERROR",
     ("sftp", "port"): lambda v: None if 0 <= int(v) <= 65535 else "entre 0 et 65535",  # type: ignore[call-overload]
 }
+
+
+def _trigger_problem(value: object) -> str | None:
+    from gateway.schedule import parse_trigger
+
+    try:
+        parse_trigger(str(value), ZoneInfo("UTC"))
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
+_CHECKS.update({("jobs", name): _trigger_problem for name in TRIGGER_FIELDS})
 
 
 def _zone_ok(name: str) -> bool:

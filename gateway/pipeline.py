@@ -21,6 +21,7 @@ import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from gateway import formats, outbox
@@ -37,16 +38,18 @@ from gateway.domain import (
     ItemStatus,
     Location,
     Outcome,
+    Payslip,
     PayslipFile,
+    PayslipRequest,
     RateUse,
     ReadResult,
     Share,
 )
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, RateError
 from gateway.files import atomic_write
 from gateway.formats.codes import cap, finding
 from gateway.log import get_logger
-from gateway.receive import Claimed, Releases, claim, orphans, read_claimed, scan
+from gateway.receive import Claimed, Releases, RunFolder, claim, orphans, read_claimed, scan
 from gateway.render.ack_pdf import render_ack_pdf
 from gateway.render.ack_xml import check_ack_xml, render_ack_xml
 from gateway.render.declaration_pdf import render_declaration_pdf
@@ -56,11 +59,14 @@ from gateway.rules.context import CheckContext
 from gateway.rules.contributions import compute_declaration, fund_totals
 from gateway.rules.employment import employment_from_events
 from gateway.rules.payslip import compute_payslip
-from gateway.rules.rates import RateBook
+from gateway.rules.rates import RateBook, missing_rate_finding
 from gateway.store.intake import Duplicate, FileRow, IntakeStore
 from gateway.store.repo import Store
 from gateway.tasks import read_upload
 from gateway.verdicts import FileVerdict, Item
+from gateway.verification import FILE_NAME as VERIFICATION_FILE
+from gateway.verification import MAX_BYTES as VERIFICATION_MAX_BYTES
+from gateway.verification import verify_upload
 from gateway.workers import InlinePool, Limits, WorkerPool
 
 log = get_logger(__name__)
@@ -114,11 +120,15 @@ class Pipeline:
         if not self._recovered:
             self._recover_orphans(summary)
             self._recovered = True
-        for upload in scan(self.config.inbox, self.config.intake.settle_seconds, self.releases):
-            claimed = claim(upload, self.config.jobs_dir / summary.run_id / "incoming")
-            if claimed is not None:
-                crash_point("claimed")
-                self._register(claimed, summary)
+        run = RunFolder(self.config.jobs_dir / summary.run_id)
+        try:
+            for upload in scan(self.config.inbox, self.config.intake.settle_seconds, self.releases):
+                claimed = claim(upload, run.incoming)
+                if claimed is not None:
+                    crash_point("claimed")
+                    self._register(claimed, summary)
+        finally:
+            run.release()
         total = self.intake.pending_count()
         if progress is not None and total:
             progress(0, total)
@@ -198,6 +208,9 @@ class Pipeline:
         return self.pool.run(read_upload, row.stored_path, row.original_name, self.limits)
 
     def _validate(self, row: FileRow) -> None:
+        if row.original_name.lower() == VERIFICATION_FILE:
+            self._verify_email(row)
+            return
         result = self._read(row)
         today = row.received_at.astimezone(self.config.tz).date()
         context = CheckContext.from_config(self.config, today, subscriber=row.subscriber)
@@ -210,6 +223,19 @@ class Pipeline:
         )
         log.info("file.validated", reference=row.reference, outcome=verdict.outcome.value,
                  items=len(verdict.items))
+
+    def _verify_email(self, row: FileRow) -> None:
+        """``email-verification.txt``: the code sent by e-mail proves the subscriber's address."""
+        data, _size, _sha = read_claimed(Path(row.stored_path), VERIFICATION_MAX_BYTES)
+        ok, message = verify_upload(self.store, row.subscriber, data or b"", self.clock.now()) \
+            if data is not None else (False, "Fichier trop volumineux pour un code de validation.")
+        if ok:
+            verdict = FileVerdict(notes=(message,), verified_email=True)
+        else:
+            verdict = FileVerdict(findings=(finding("EMAIL_VERIFICATION_FAILED", message, Location(line=1),
+                                                    "le code reçu par e-mail"),), total_findings=1)
+        self.intake.set_state(row.id, "validated", findings=verdict.to_json(), total_findings=verdict.total_findings,
+                              processed_at=self.clock.now(), outcome=verdict.outcome.value)
 
     def _judge(self, row: FileRow, result: ReadResult, context: CheckContext) -> FileVerdict:
         file_findings = list(result.findings)
@@ -228,6 +254,9 @@ class Pipeline:
             verdicts = {v.index: v for v in formats.check(result, context, view)}
             items = [self._item(value, verdicts.get(i)) for i, value in enumerate(_items_of(result.value), 1)]
         kept, _ = cap(file_findings)
+        if any(f.is_error for f in kept):
+            # an error about the file as a whole (sender not allowed to declare) refuses every item in it
+            items = [replace(i, accepted=False) for i in items]
         return FileVerdict(findings=kept, total_findings=total, items=tuple(items))
 
     def _item(self, value: Declaration | Any, verdict: Any) -> Item:
@@ -243,6 +272,15 @@ class Pipeline:
             return Item(index=value.index, employer=value.employer, period=str(value.period),
                         accepted=not any(f.is_error for f in kept), findings=kept, total_findings=max(total, len(kept)),
                         late=bool(verdict and verdict.late), employees=len(value.lines))
+        if not any(f.is_error for f in findings):
+            # the payslip is computed before it is accepted: no rate in force refuses it
+            try:
+                payslip = self._payslip(value)
+                findings += payslip.findings
+                total += len(payslip.findings)
+            except RateError as exc:
+                findings.append(missing_rate_finding(exc, value.location))
+                total += 1
         kept, _ = cap(findings)
         return Item(index=value.index, employer=value.employer, period=str(value.period),
                     accepted=not any(f.is_error for f in kept), findings=kept, total_findings=max(total, len(kept)),
@@ -368,12 +406,8 @@ class Pipeline:
                                       status, findings=item.findings))
                 continue
             info = self.intake.employer_info(request.employer)
-            person = self.store.records_view(row.subscriber).employee(request.registration)
-            assert info is not None and person is not None, "checked by the rules"
-            payslip = compute_payslip(
-                request, self.book, employer_name=info["name"], employer_address=info["address"],
-                employee_name=f"{person.last_name} {person.first_name}", building_trade=info["building_trade"],
-                household=info["household"], stale_after_days=self.config.rates.stale_after_days)
+            assert info is not None, "checked by the rules"
+            payslip = self._payslip(request)
             reference = f"{row.reference}-P{item.index}"
             paths = {}
             for suffix, data in (("pdf", render_payslip_pdf(payslip, reference=reference, test=row.test)),
@@ -386,8 +420,19 @@ class Pipeline:
                 paths[suffix] = written.path
             out.append(AckPayslip(item.index, request.employer, str(request.period), request.registration,
                                   status, gross=payslip.gross, net=payslip.net, document=paths["pdf"],
-                                  findings=item.findings + payslip.findings))
+                                  findings=item.findings))
         return out
+
+    def _payslip(self, request: PayslipRequest) -> Payslip:
+        """The payslip of an accepted request (pure given the records: computed at validation and delivery)."""
+        info = self.intake.employer_info(request.employer)
+        person = self.intake.employee_for_payslip(request.employer, request.registration, request.period)
+        assert info is not None and person is not None, "checked by the rules"
+        return compute_payslip(
+            request, self.book, employer_name=info["name"], employer_address=info["address"],
+            employee_name=person.name, building_trade=info["building_trade"], household=info["household"],
+            employment=person.span, unemployment_insurance=person.unemployment_insurance,
+            stale_after_days=self.config.rates.stale_after_days)
 
     def _ack(self, row: FileRow, verdict: FileVerdict, *, declarations: list[AckDeclaration] | None = None,
              payslips: list[AckPayslip] | None = None, notes: list[str] | None = None) -> Acknowledgement:

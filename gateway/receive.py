@@ -12,6 +12,7 @@ nothing: :func:`orphans` finds such files on the next start.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -147,13 +148,53 @@ def claim(upload: Upload, incoming: Path) -> Claimed | None:
     return Claimed(upload.subscriber, upload.name, data, meta, claimed_at)
 
 
+class RunFolder:
+    """``jobs/<run>/``, locked (flock on ``.lock``) for as long as the process that claims into it lives.
+
+    The lock tells orphan recovery which run folders belong to a live process: their claimed files will get
+    their row from that process; only folders of dead processes hold orphans.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    @property
+    def incoming(self) -> Path:
+        if self._fd is None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._fd = fd
+        return self.path / "incoming"
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def orphans(jobs_dir: Path, known: set[str]) -> Iterator[Claimed]:
     """Claimed files whose database row was never written (a crash between rename and insert).
 
-    ``known`` holds the stored paths the database knows. A sidecar without data means the rename never
-    happened: the upload is still in the inbox, the sidecar is dropped.
+    ``known`` holds the stored paths the database knows; run folders still locked by a live process are
+    skipped. A sidecar without data means the rename never happened: the upload is still in the inbox, the
+    sidecar is dropped.
     """
-    for meta in sorted(jobs_dir.glob("*/incoming/*.json")):
+    for lock_path in sorted(jobs_dir.glob("*/.lock")):
+        fd = os.open(lock_path, os.O_RDWR)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live process owns this run
+            yield from _orphans_in(lock_path.parent, known)
+        finally:
+            os.close(fd)
+
+
+def _orphans_in(run: Path, known: set[str]) -> Iterator[Claimed]:
+    for meta in sorted(run.glob("incoming/*.json")):
         data = meta.with_suffix(".data")
         if not data.exists():
             meta.unlink(missing_ok=True)

@@ -43,9 +43,12 @@ class FileVerdict:
     total_findings: int = 0
     items: tuple[Item, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    verified_email: bool = False  # an email-verification.txt that proved the address
 
     @property
     def outcome(self) -> Outcome:
+        if self.verified_email:
+            return Outcome.ACCEPTED
         if any(f.is_error for f in self.findings) or not self.items:
             return Outcome.REFUSED
         accepted = sum(1 for i in self.items if i.accepted)
@@ -63,6 +66,7 @@ class FileVerdict:
             "findings": [finding_to_json(f) for f in self.findings],
             "total": self.total_findings,
             "notes": list(self.notes),
+            "verified_email": self.verified_email,
             "items": [{
                 "index": i.index, "employer": i.employer, "period": i.period, "accepted": i.accepted,
                 "findings": [finding_to_json(f) for f in i.findings], "total": i.total_findings,
@@ -78,6 +82,7 @@ class FileVerdict:
             findings=tuple(finding_from_json(f) for f in d.get("findings", [])),
             total_findings=d.get("total", 0),
             notes=tuple(d.get("notes", [])),
+            verified_email=bool(d.get("verified_email", False)),
             items=tuple(Item(
                 index=i["index"], employer=i["employer"], period=i["period"], accepted=i["accepted"],
                 findings=tuple(finding_from_json(f) for f in i["findings"]), total_findings=i["total"],

@@ -7,9 +7,11 @@ daemon) and fed from the executor's queue: starting a process per file would cos
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import resource
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,6 +25,7 @@ from gateway.log import get_logger
 
 log = get_logger(__name__)
 T = TypeVar("T")
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,19 @@ class Limits:
     wall_seconds: int = 300
 
 
-def _init_worker(memory_mb: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    # A worker outliving a killed daemon would hold its pipes and a core: ask Linux to kill it with its parent.
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _init_worker(memory_mb: int, parent: int) -> None:
+    _die_with_parent(parent)
     # The address-space cap makes a huge allocation fail with MemoryError instead of swapping the host.
     if memory_mb > 0:
         limit = memory_mb * 1024 * 1024
@@ -65,7 +80,7 @@ class WorkerPool:
                     max_workers=self.size,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker,
-                    initargs=(self.limits.memory_mb,),
+                    initargs=(self.limits.memory_mb, os.getpid()),
                 )
             return self._executor
 

@@ -12,7 +12,39 @@ import pytest
 from gateway import config as config_mod
 from gateway.config import Config
 
-PG_URL = os.environ.get("GATEWAY_TEST_DATABASE_URL", "")
+PG_SERVER_URL = os.environ.get("GATEWAY_TEST_DATABASE_URL", "")
+
+
+def _private_database(url: str) -> str:
+    """A database of this test process's own on the given server, so that concurrent runs never collide."""
+    if not url:
+        return ""
+    from sqlalchemy import text
+
+    from gateway.store.db import make_engine
+
+    name = f"gw_test_{os.getpid()}"
+    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+PG_URL = _private_database(PG_SERVER_URL)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if PG_URL:
+        from sqlalchemy import text
+
+        from gateway.store.db import make_engine
+
+        engine = make_engine(PG_SERVER_URL).execution_options(isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_URL.rsplit("/", 1)[1]}" WITH (FORCE)'))
+        engine.dispose()
 
 
 def reset_postgres(url: str) -> None:
@@ -32,6 +64,7 @@ def make_config(home: Path, **sections: dict[str, object]) -> Config:
     """A config rooted at ``home``; the database is SQLite in ``home`` unless PostgreSQL is asked for."""
     data: dict[str, object] = {"database": {"url": PG_URL or "sqlite:///gateway.db"}}
     data["sftp"] = {"enabled": False}
+    data["intake"] = {"settle_seconds": 0}
     for name, values in sections.items():
         merged = dict(data.get(name, {}))  # type: ignore[call-overload]
         merged.update(values)

@@ -67,6 +67,13 @@ class FileRow:
     processed_at: datetime | None
 
 
+@dataclass(frozen=True)
+class PayslipPerson:
+    name: str
+    span: tuple[date, date] | None  # days employed in the period, None for the whole month
+    unemployment_insurance: bool
+
+
 def new_reference(now: datetime, subscriber: str, sha256: str, salt: str = "") -> str:
     """The gateway's reference of an upload: ``GW-<date>-<10 characters>``.
 
@@ -317,6 +324,31 @@ class IntakeStore:
             if (first, last) != (period.first_day, period.last_day):
                 spans[position] = (first, last)
         return spans
+
+    def employee_for_payslip(self, employer: str, registration: str, period: Period) -> PayslipPerson | None:
+        """Name, days employed in the period and unemployment cover (from the latest declaration line)."""
+        with self.store.tx() as s:
+            row = s.execute(select(Employee.id, Employee.last_name, Employee.first_name)
+                            .where(Employee.registration == registration)).first()
+            employer_id = s.scalar(select(Employer.id).where(Employer.number == employer))
+            if row is None or employer_id is None:
+                return None
+            jobs = s.execute(select(Employment.start, Employment.end).where(
+                Employment.employer_id == employer_id, Employment.employee_id == row[0],
+                Employment.start <= period.last_day,
+                or_(Employment.end.is_(None), Employment.end >= period.first_day))).all()
+            covered = s.scalar(
+                select(DeclarationLine.unemployment_insurance)
+                .join(DeclarationRow, DeclarationRow.id == DeclarationLine.declaration_id)
+                .where(DeclarationLine.employee_id == row[0], DeclarationRow.employer_id == employer_id)
+                .order_by(DeclarationRow.period.desc()).limit(1))
+        span = None
+        if jobs:
+            first = max(min(j[0] for j in jobs), period.first_day)
+            last = period.last_day if any(j[1] is None for j in jobs) else min(max(j[1] for j in jobs), period.last_day)
+            if (first, last) != (period.first_day, period.last_day):
+                span = (first, last)
+        return PayslipPerson(f"{row[1]} {row[2]}", span, True if covered is None else bool(covered))
 
     def save_contributions(self, declaration_id: int, result: ContributionResult, computed_at: datetime) -> None:
         """All the contribution lines of a declaration, once (a re-run after a crash replaces nothing)."""

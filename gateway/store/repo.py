@@ -170,6 +170,15 @@ class Store:
             ))
         return fingerprint
 
+    def login_info(self, number: str) -> tuple[str | None, bool, bool, list[tuple[str, bytes]]] | None:
+        """(password hash, disabled, e-mail verified, keys as (type, blob)) of a subscriber; None if unknown."""
+        with self.tx() as s:
+            sub = s.scalar(select(Subscriber).where(Subscriber.number == number))
+            if sub is None:
+                return None
+            keys = [(k.key_type, base64.b64decode(k.key_data)) for k in sub.keys]
+            return sub.password_hash, sub.disabled, sub.email_verified_at is not None, keys
+
     # Employers ----------------------------------------------------------------------------------
     def add_employer(
         self, number: str, name: str, address: str = "", *, building_trade: bool = False, household: bool = False,

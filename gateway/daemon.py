@@ -1,0 +1,122 @@
+"""``gateway run``: the intake loop and the built-in SFTP server, in the foreground, stopped by a signal.
+
+SIGTERM/SIGINT: finish the file in hand, stop the SFTP server, exit 0. An SFTP upload wakes the intake at
+once (so an accountant gets the acknowledgement within seconds); otherwise the inboxes are polled every
+``poll_seconds``.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from gateway import formats
+from gateway.config import Config
+from gateway.log import get_logger
+from gateway.pipeline import Pipeline, wait_for_work
+from gateway.receive import Releases
+from gateway.store.repo import Store
+
+log = get_logger(__name__)
+
+
+def start_sftp(config: Config, store: Store, releases: Releases) -> tuple[Any, str]:
+    """Start the built-in SFTP server in background threads; returns (server, host key fingerprint)."""
+    from gateway.sftp_accounts import StoreAuthenticator
+    from gateway.transport.hostkey import ensure_host_key
+    from gateway.transport.sftp_server import SftpServer
+
+    key, fingerprint = ensure_host_key(config.path(config.sftp.host_key))
+    server = SftpServer(
+        config.sftp, StoreAuthenticator(config, store), key, on_upload=releases.release,
+        max_session_bytes=config.sftp.max_session_bytes, failure_floor=config.sftp.failure_delay_seconds,
+        fsync=config.sftp.fsync_uploads,
+    )
+    server.start()
+    return server, fingerprint
+
+
+def run(config: Config, store: Store, *, announce: Callable[[str], None], poll_seconds: float = 60.0,
+        stop: threading.Event | None = None, reload: Callable[[], Config] | None = None) -> None:
+    """Run until a signal (or ``stop``) asks to stop. SIGHUP reloads the configuration through ``reload``."""
+    formats.compile_all()  # refuse to start with a schema that does not compile
+    stop = stop or threading.Event()
+    hup = threading.Event()
+    releases = Releases()
+
+    def ask_stop(signum: int, _frame: object) -> None:
+        log.info("daemon.stopping", signal=signal.Signals(signum).name)
+        stop.set()
+        releases.event.set()
+
+    def ask_reload(_signum: int, _frame: object) -> None:
+        hup.set()
+        releases.event.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, ask_stop)
+        signal.signal(signal.SIGINT, ask_stop)
+        signal.signal(signal.SIGHUP, ask_reload)
+    pipeline = Pipeline(config, store, releases=releases)
+    scheduler = _scheduler(config, store, releases)
+    server = None
+    try:
+        if config.sftp.enabled:
+            server, fingerprint = start_sftp(config, store, releases)
+            host, port = server.address
+            announce(f"serveur SFTP      sftp -P {port} <abonné>@{host}   (empreinte de la clé d'hôte {fingerprint})")
+        announce(f"dépôts surveillés {config.inbox}/<abonné>/  → retours dans {config.outbox}/<abonné>/")
+        announce(f"travaux planifiés {', '.join(j.id for j in scheduler.get_jobs())} (gateway jobs list)")
+        announce("arrêt             Ctrl-C (ou SIGTERM) : le fichier en cours est terminé d'abord")
+        while not stop.is_set():
+            if hup.is_set():
+                hup.clear()
+                config, pipeline, scheduler = _reload(config, store, pipeline, scheduler, releases, reload)
+            summary = pipeline.run_once()
+            if summary.busy:
+                log.info("intake.batch", run=summary.run_id, received=summary.received,
+                         processed=summary.processed, duplicates=summary.duplicates)
+            if stop.is_set():
+                break
+            wait_for_work(releases, poll_seconds)
+    finally:
+        scheduler.shutdown(wait=True)
+        if server is not None:
+            server.stop()
+        pipeline.close()
+        log.info("daemon.stopped")
+
+
+def _scheduler(config: Config, store: Store, releases: Releases) -> Any:
+    """The job table; the scheduled "intake" only wakes the loop above, which alone runs the intake."""
+    from gateway.schedule import build_scheduler, default_runner
+
+    jobs = default_runner(config, store)
+
+    def runner(name: str) -> object:
+        if name == "intake":
+            releases.event.set()
+            return None
+        return jobs(name)
+
+    scheduler = build_scheduler(config, store, runner)
+    scheduler.start()
+    return scheduler
+
+
+def _reload(config: Config, store: Store, pipeline: Pipeline, scheduler: Any, releases: Releases,
+            reload: Callable[[], Config] | None) -> tuple[Config, Pipeline, Any]:
+    """All or nothing: a new configuration that does not load leaves everything as it was."""
+    if reload is None:
+        return config, pipeline, scheduler
+    try:
+        new = reload()
+    except Exception as exc:  # noqa: BLE001 - a bad file must not stop the daemon
+        log.error("daemon.reload_refused", error=str(exc))
+        return config, pipeline, scheduler
+    scheduler.shutdown(wait=True)
+    pipeline.close()
+    log.info("daemon.reloaded", source=new.source or "defaults")
+    return new, Pipeline(new, store, releases=releases), _scheduler(new, store, releases)
