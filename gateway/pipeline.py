@@ -373,7 +373,7 @@ class Pipeline:
                 else:
                     stored = recorded[item.index]
                     reference = stored.reference
-                    funds = fund_totals(_stored_lines(self.intake.contribution_lines(stored.id)))
+                    funds = fund_totals(stored_lines(self.intake.contribution_lines(stored.id)))
                     notes += [n for n in self._contributions(decl).notes if n not in notes]
                     people = self.intake.line_people(stored.id)
                 pdf = render_declaration_pdf(
@@ -482,7 +482,7 @@ class Pipeline:
         out = []
         for item in verdict.items:
             stored = recorded.get(item.index)
-            funds = fund_totals(_stored_lines(self.intake.contribution_lines(stored.id))) if stored else ()
+            funds = fund_totals(stored_lines(self.intake.contribution_lines(stored.id))) if stored else ()
             out.append(AckDeclaration(
                 index=item.index, employer=item.employer, period=item.period,
                 status=ItemStatus.ACCEPTED if stored else ItemStatus.REFUSED,
@@ -520,7 +520,7 @@ def _zero() -> Any:
     return Decimal("0.00")
 
 
-def _stored_lines(rows: list[Any]) -> list[ContributionLine]:
+def stored_lines(rows: list[Any]) -> list[ContributionLine]:
     """Stored contribution rows as the values the totals are computed from (same function as at compute)."""
     return [ContributionLine(
         fund=r.fund, share=Share(r.share), base=r.base, rate=r.rate, amount=r.amount, ceiling=r.ceiling,

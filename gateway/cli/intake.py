@@ -72,4 +72,85 @@ def status(ctx: Context, what: str) -> None:
             click.echo(f"  déclaration {d.reference}  période {d.period}  {d.employees} salariés")
 
 
-COMMANDS = [intake, status]
+
+
+@click.command()
+@click.argument("employer")
+@click.option("--months", default=24, show_default=True, help="How far back, in months.")
+@pass_ctx
+@handle_errors
+def history(ctx: Context, employer: str, months: int) -> None:
+    """An employer's declarations, newest period first, corrections next to their original."""
+    from gateway.clock import system_clock
+    from gateway.domain import Period
+    from gateway.store.intake import IntakeStore
+
+    period = Period.of(system_clock(ctx.config.tz).today())
+    for _ in range(months - 1):
+        period = period.previous()
+    rows = IntakeStore(ctx.store).history(employer, str(period))
+    if not rows:
+        click.echo(f"aucune déclaration de l'employeur {employer} depuis {period}")
+    labels = {"original": "originale", "complementary": "complémentaire", "rectifying": "rectificative"}
+    for d in rows:
+        indent = "    " if d.kind != "original" else ""
+        click.echo(f"{indent}{d.period}  {labels.get(d.kind, d.kind):<14} {d.reference}  "
+                   f"reçue le {d.received_at.astimezone(ctx.config.tz):%d/%m/%Y}  {d.employees} salariés  "
+                   f"brut {d.total_gross} €" + ("  EN RETARD" if d.late else "")
+                   + (f"  motif: {d.reason}" if d.reason else ""))
+
+
+@click.group()
+def declaration() -> None:
+    """Recorded declarations: show one, record a correction (recovery department)."""
+
+
+@declaration.command("show")
+@click.argument("reference")
+@pass_ctx
+@handle_errors
+def declaration_show(ctx: Context, reference: str) -> None:
+    """A recorded declaration: its lines, events and contributions per fund."""
+    from gateway.cli import fail
+    from gateway.pipeline import stored_lines
+    from gateway.rules.contributions import fund_totals
+    from gateway.store.intake import IntakeStore
+
+    store = IntakeStore(ctx.store)
+    found = store.declaration(reference)
+    if found is None:
+        fail(f"déclaration {reference} introuvable")
+    row, employer, lines = found
+    click.echo(f"déclaration {row.reference}  employeur {employer}  période {row.period}  ({row.kind})"
+               + ("  EN RETARD" if row.late else ""))
+    for position, registration, last, first, gross, hours, events in lines:
+        click.echo(f"  {position:>4}  {registration:<10} {last} {first}  brut {gross} €  {hours} h")
+        for kind, start, end in events:
+            click.echo(f"        {kind} {start or ''} {end or ''}".rstrip())
+    click.echo(f"  total: {row.employees} salariés, brut {row.total_gross} €, {row.total_hours} h")
+    for t in fund_totals(stored_lines(store.contribution_lines(row.id))):
+        click.echo(f"  {t.label}: base {t.base} €, patronale {t.employer} €, salariale {t.employee} €")
+
+
+@declaration.command("correct")
+@click.argument("employer")
+@click.argument("period")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=__import__("pathlib").Path))
+@click.option("--kind", type=click.Choice(["complementary", "rectifying"]), required=True,
+              help="Complementary (adds to the original) or rectifying (replaces it).")
+@click.option("--reason", required=True, help="Why the correction is made (kept with it, shown in the history).")
+@pass_ctx
+@handle_errors
+def declaration_correct(ctx: Context, employer: str, period: str, file: Any, kind: str, reason: str) -> None:
+    """Record a complementary or rectifying declaration for EMPLOYER and PERIOD (YYYY-MM) from FILE."""
+    from gateway.corrections import correct
+
+    pipeline = open_pipeline(ctx, inline=True)
+    try:
+        reference = correct(pipeline, employer, period, file, kind, reason)
+    finally:
+        pipeline.close()
+    click.echo(f"déclaration {kind} enregistrée: {reference}")
+
+
+COMMANDS = [intake, status, history, declaration]

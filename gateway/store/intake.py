@@ -197,8 +197,9 @@ class IntakeStore:
             for key, value in values.items():
                 setattr(row, key, value)
 
-    def record_declaration(self, *, file_id: int, reference: str, decl: Declaration, late: bool,
-                           received_at: datetime, recorded_at: datetime, test: bool = False) -> int | None:
+    def record_declaration(self, *, file_id: int | None, reference: str, decl: Declaration, late: bool,
+                           received_at: datetime, recorded_at: datetime, kind: str = "original",
+                           corrects_id: int | None = None, reason: str | None = None) -> int | None:
         """Record one accepted declaration in its own transaction; idempotent on ``reference``.
 
         Returns the declaration's id, or None when the employer and period were declared meanwhile
@@ -213,7 +214,8 @@ class IntakeStore:
                 assert employer is not None, "checked by the rules"
                 row = DeclarationRow(
                     reference=reference, received_file_id=file_id, employer_id=employer.id, period=str(decl.period),
-                    kind="original", position=decl.index, late=late, employees=len(decl.lines),
+                    kind=kind, corrects_id=corrects_id, reason=reason, position=decl.index, late=late,
+                    employees=len(decl.lines),
                     total_gross=decl.total_gross, total_hours=decl.total_hours, received_at=received_at,
                     recorded_at=recorded_at,
                 )
@@ -289,6 +291,41 @@ class IntakeStore:
         with self.store.tx() as s:
             return list(s.scalars(select(DeclarationRow).where(DeclarationRow.received_file_id == file_id)
                                   .order_by(DeclarationRow.position)))
+
+    def history(self, employer: str, since: str) -> list[DeclarationRow]:
+        """Declarations of an employer from period ``since`` on, corrections next to their original."""
+        with self.store.tx() as s:
+            return list(s.scalars(
+                select(DeclarationRow).join(Employer, Employer.id == DeclarationRow.employer_id)
+                .where(Employer.number == employer, DeclarationRow.period >= since)
+                .order_by(DeclarationRow.period.desc(), DeclarationRow.id)))
+
+    def declaration(self, reference: str) -> tuple[DeclarationRow, str, list[tuple[Any, ...]]] | None:
+        """A declaration, its employer number and its lines (position, registration, names, gross, hours, events)."""
+        with self.store.tx() as s:
+            row = s.scalar(select(DeclarationRow).where(DeclarationRow.reference == reference))
+            if row is None:
+                return None
+            employer = s.scalar(select(Employer.number).where(Employer.id == row.employer_id))
+            lines = []
+            for line in s.scalars(select(DeclarationLine).where(DeclarationLine.declaration_id == row.id)
+                                  .order_by(DeclarationLine.position)):
+                person = s.get_one(Employee, line.employee_id)
+                events = [(e.type, e.start, e.end) for e in line.events]
+                lines.append((line.position, person.registration, person.last_name, person.first_name,
+                              line.gross, line.hours, events))
+            return row, employer or "", lines
+
+    def original_of(self, employer: str, period: str) -> DeclarationRow | None:
+        with self.store.tx() as s:
+            return s.scalar(select(DeclarationRow).join(Employer, Employer.id == DeclarationRow.employer_id)
+                            .where(Employer.number == employer, DeclarationRow.period == period,
+                                   DeclarationRow.kind == "original"))
+
+    def corrections_count(self, original_id: int) -> int:
+        with self.store.tx() as s:
+            return s.scalar(select(func.count()).select_from(DeclarationRow)
+                            .where(DeclarationRow.corrects_id == original_id)) or 0
 
     def employer_info(self, number: str) -> dict[str, Any] | None:
         with self.store.tx() as s:
