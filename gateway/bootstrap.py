@@ -19,4 +19,11 @@ def initialise(config: Config) -> list[str]:
         store.close()
     state = "à jour" if before == after else f"créée/mise à jour ({before or 'vide'} → {after})"
     lines.append(f"{'base':<16} {config.database_url}  [{state}]")
+    if config.sftp.enabled:
+        from gateway.transport.hostkey import ensure_host_key, known_hosts_line
+
+        key_path = config.path(config.sftp.host_key)
+        key, fingerprint = ensure_host_key(key_path)
+        lines.append(f"{'clé d hôte SFTP':<16} {key_path}  empreinte {fingerprint}")
+        lines.append(f"{'known_hosts':<16} {known_hosts_line(key, config.sftp.host, config.sftp.port)}")
     return lines
