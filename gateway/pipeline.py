@@ -232,7 +232,7 @@ class Pipeline:
         if ok:
             verdict = FileVerdict(notes=(message,), verified_email=True)
         else:
-            verdict = FileVerdict(findings=(finding("EMAIL_VERIFICATION_FAILED", message, Location(line=1),
+            verdict = FileVerdict(findings=(finding("SUBSCRIBER_EMAIL_CODE_REJECTED", message, Location(line=1),
                                                     "le code reçu par e-mail"),), total_findings=1)
         self.intake.set_state(row.id, "validated", findings=verdict.to_json(), total_findings=verdict.total_findings,
                               processed_at=self.clock.now(), outcome=verdict.outcome.value)

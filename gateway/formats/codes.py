@@ -87,7 +87,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "RATE_STALE": (W, "Taux à revérifier"),
     # The sender and the gateway itself.
     "SUBSCRIBER_EMAIL_UNVERIFIED": (E, "Adresse e-mail de l'abonné non validée"),
-    "EMAIL_VERIFICATION_FAILED": (E, "Code de validation de l'adresse e-mail refusé"),
+    "SUBSCRIBER_EMAIL_CODE_REJECTED": (E, "Code de validation de l'adresse e-mail refusé"),
     "TECHNICAL_ERROR": (E, "Erreur technique"),
 }
 

@@ -205,6 +205,9 @@ def test_unverified_subscriber_is_refused_until_it_proves_its_address(config, de
     assert count(demo_store, Declaration) == 0
     drop(config, "100001", "email-verification.txt", b"wrong123\n")
     assert pipeline(config, demo_store).run_once().outcomes == {"refused": 1}
+    rejected = [etree.fromstring(v) for n, v in outbox_files(config).items()
+                if n.startswith("100001/acknowledgements/email-verification") and n.endswith(".xml")]
+    assert [f.get("code") for f in rejected[0].findall("a:finding", NS)] == ["SUBSCRIBER_EMAIL_CODE_REJECTED"]
     drop(config, "100001", "email-verification.txt", code.encode() + b"\n")
     assert pipeline(config, demo_store).run_once().outcomes == {"accepted": 1}
     drop(config, "100001", "b.xml", declaration_xml(decl()) + b"\n")
