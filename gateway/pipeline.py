@@ -35,6 +35,7 @@ from gateway.domain import (
     Declaration,
     DeclarationFile,
     FileKind,
+    Finding,
     ItemStatus,
     Location,
     Outcome,
@@ -252,22 +253,28 @@ class Pipeline:
         if result.value is not None:
             view = self.store.records_view(row.subscriber)
             verdicts = {v.index: v for v in formats.check(result, context, view)}
-            items = [self._item(value, verdicts.get(i)) for i, value in enumerate(_items_of(result.value), 1)]
+            shared: dict[str, Finding] = {}
+            items = [self._item(value, verdicts.get(i), shared) for i, value in enumerate(_items_of(result.value), 1)]
+            file_findings += shared.values()
+            total += len(shared)
         kept, _ = cap(file_findings)
         if any(f.is_error for f in kept):
             # an error about the file as a whole (sender not allowed to declare) refuses every item in it
             items = [replace(i, accepted=False) for i in items]
         return FileVerdict(findings=kept, total_findings=total, items=tuple(items))
 
-    def _item(self, value: Declaration | Any, verdict: Any) -> Item:
+    def _item(self, value: Declaration | Any, verdict: Any, shared: dict[str, Finding]) -> Item:
+        """One declaration or payslip request judged; warnings about the rates used go once into ``shared``
+        (the same unconfirmed rate concerns every declaration of the period: said once per file)."""
         findings = list(verdict.findings) if verdict else []
         total = verdict.total_findings if verdict else 0
         if isinstance(value, Declaration):
             if not any(f.is_error for f in findings):
                 # contributions are judged before recording: no rate in force refuses the declaration
                 result = self._contributions(value)
-                findings += result.findings
-                total += len(result.findings)
+                own = _share_rate_warnings(result.findings, shared)
+                findings += own
+                total += len(own)
             kept, _ = cap(findings)
             return Item(index=value.index, employer=value.employer, period=str(value.period),
                         accepted=not any(f.is_error for f in kept), findings=kept, total_findings=max(total, len(kept)),
@@ -276,8 +283,9 @@ class Pipeline:
             # the payslip is computed before it is accepted: no rate in force refuses it
             try:
                 payslip = self._payslip(value)
-                findings += payslip.findings
-                total += len(payslip.findings)
+                own = _share_rate_warnings(payslip.findings, shared)
+                findings += own
+                total += len(own)
             except RateError as exc:
                 findings.append(missing_rate_finding(exc, value.location))
                 total += 1
@@ -504,6 +512,20 @@ class Pipeline:
             log.exception("file.fail_ack_error", reference=row.reference)
         self.intake.set_state(row.id, "failed", outcome=Outcome.FAILED.value,
                               error=f"{type(exc).__name__}: {exc}"[:2000], processed_at=self.clock.now())
+
+
+RATE_WARNINGS = ("RATE_UNCONFIRMED", "RATE_STALE")
+
+
+def _share_rate_warnings(findings: tuple[Finding, ...], shared: dict[str, Finding]) -> list[Finding]:
+    """Rate warnings moved to ``shared`` (file level, once each, no location); the other findings returned."""
+    own = []
+    for f in findings:
+        if f.code in RATE_WARNINGS:
+            shared.setdefault(f.message, replace(f, location=Location()))
+        else:
+            own.append(f)
+    return own
 
 
 def _items_of(value: DeclarationFile | PayslipFile) -> Iterator[Any]:

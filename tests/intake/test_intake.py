@@ -81,6 +81,10 @@ def test_each_declaration_is_judged_on_its_own(config, demo_store) -> None:  # t
     ack = ack_of(outbox_files(config))
     statuses = [(d.get("employer"), d.get("status")) for d in ack.findall("a:declaration", NS)]
     assert statuses == [("104512", "accepted"), ("204001", "refused"), ("104513", "accepted")]
+    # an unconfirmed rate is said once for the file, not once per declaration
+    warnings = [f.find("a:message", NS).text for f in ack.findall("a:finding", NS)]
+    assert len(warnings) == len(set(warnings)) and not any(
+        f.get("code").startswith("RATE_") for d in ack.findall("a:declaration", NS) for f in d.findall("a:finding", NS))
     refused = ack.findall("a:declaration", NS)[1]
     assert refused.get("employer-name") is None
     assert [f.get("code") for f in refused.findall("a:finding", NS)] == ["DECL_EMPLOYER_NOT_ASSIGNED"]
@@ -201,7 +205,8 @@ def test_unverified_subscriber_is_refused_until_it_proves_its_address(config, de
     drop(config, "100001", "a.xml", declaration_xml(decl()))
     assert pipeline(config, demo_store).run_once().outcomes == {"refused": 1}
     ack = ack_of(outbox_files(config))
-    assert [f.get("code") for f in ack.findall("a:finding", NS)] == ["SUBSCRIBER_EMAIL_UNVERIFIED"]
+    errors = [f.get("code") for f in ack.findall("a:finding", NS) if f.get("severity") == "error"]
+    assert errors == ["SUBSCRIBER_EMAIL_UNVERIFIED"]
     assert count(demo_store, Declaration) == 0
     drop(config, "100001", "email-verification.txt", b"wrong123\n")
     assert pipeline(config, demo_store).run_once().outcomes == {"refused": 1}
