@@ -89,6 +89,27 @@ class SftpSection:
 
 
 @dataclass(frozen=True)
+class RemoteSection:
+    """Remote mode: subscribers' inboxes and outboxes on an existing SFTP server (docs/sftp.md)."""
+
+    enabled: bool = False
+    host: str = ""
+    port: int = 22
+    user: str = ""
+    key_file: str = ""
+    known_hosts: str = ""
+    inbox: str = "/inbox/{subscriber}"
+    outbox: str = "/outbox/{subscriber}"
+    archive: str = ""
+    subscribers: tuple[str, ...] = ()
+    settle_seconds: float = 5.0
+    connect_timeout_seconds: float = 15.0
+    operation_timeout_seconds: float = 60.0
+    retries: int = 3
+    backoff_seconds: float = 0.5
+
+
+@dataclass(frozen=True)
 class MailSection:
     mode: str = "file"
     host: str = "127.0.0.1"
@@ -126,6 +147,7 @@ class Config:
     intake: IntakeSection = field(default_factory=IntakeSection)
     rates: RatesSection = field(default_factory=RatesSection)
     sftp: SftpSection = field(default_factory=SftpSection)
+    remote: RemoteSection = field(default_factory=RemoteSection)
     mail: MailSection = field(default_factory=MailSection)
     sepa: SepaSection = field(default_factory=SepaSection)
     jobs: JobsSection = field(default_factory=JobsSection)
@@ -186,7 +208,34 @@ _CHECKS: dict[tuple[str, str], typing.Callable[[object], str | None]] = {
     ("mail", "security"): lambda v: None if v in ("none", "starttls", "tls") else "« none », « starttls » ou « tls »",
     ("logging", "level"): lambda v: None if v in ("DEBUG", "INFO", "WARNING", "ERROR") else "DEBUG, INFO, WARNING ou ERROR",
     ("sftp", "port"): lambda v: None if 0 <= int(v) <= 65535 else "entre 0 et 65535",  # type: ignore[call-overload]
+    ("remote", "port"): lambda v: None if 1 <= int(v) <= 65535 else "entre 1 et 65535",  # type: ignore[call-overload]
+    ("remote", "retries"): lambda v: None if int(v) >= 0 else "un nombre positif ou nul",  # type: ignore[call-overload]
 }
+
+
+def _subscribers_problem(value: object) -> str | None:
+    numbers = value if isinstance(value, tuple) else ()
+    ok = all(n.isascii() and n.isdigit() and 5 <= len(n) <= 10 for n in numbers)
+    return None if ok else "des numéros d'abonné (5 à 10 chiffres)"
+
+
+def _remote_path_problem(value: object, required: bool = True) -> str | None:
+    template = str(value)
+    if not template and not required:
+        return None
+    try:
+        formatted = template.format(subscriber="0")
+    except (KeyError, IndexError, ValueError):
+        return "un chemin dont la seule variable est {subscriber}"
+    return None if "{subscriber}" in template and formatted else "un chemin contenant {subscriber}"
+
+
+_CHECKS.update({
+    ("remote", "subscribers"): _subscribers_problem,
+    ("remote", "inbox"): _remote_path_problem,
+    ("remote", "outbox"): _remote_path_problem,
+    ("remote", "archive"): lambda v: _remote_path_problem(v, required=False),
+})
 
 
 def _trigger_problem(value: object) -> str | None:
@@ -243,7 +292,12 @@ def _coerce(value: object, hint: object, where: str) -> object:
     elif hint is type(None):
         if value is None:
             return None
-    name = getattr(hint, "__name__", str(hint))
+    elif origin is tuple and typing.get_args(hint)[1:] == (Ellipsis,):
+        # a TOML array of one type, kept as a tuple (sections are frozen: no mutable lists)
+        if isinstance(value, list):
+            item = typing.get_args(hint)[0]
+            return tuple(_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+    name = "liste" if origin is tuple else getattr(hint, "__name__", str(hint))
     raise ConfigError(f"« {where} » doit être de type {name}, pas {type(value).__name__}", key=where)
 
 
