@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -103,6 +104,12 @@ def _scheduler(config: Config, store: Store, releases: Releases) -> Any:
 
     scheduler = build_scheduler(config, store, runner)
     scheduler.start()
+    # Catch up at start: every job runs once now (each decides whether its date has come and produces
+    # nothing twice), so a daemon that was down on the 20th still opens the period when it comes back.
+    now = datetime.now(config.tz)
+    for job in scheduler.get_jobs():
+        if job.id not in ("intake", "mail"):
+            job.modify(next_run_time=now)
     return scheduler
 
 

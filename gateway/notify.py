@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -106,21 +107,28 @@ def send_pending(config: Config, store: Store, now: datetime, limit: int = 100) 
     """Send what is due; each failure is recorded for a later try. Never raises for a mail problem."""
     jobs = JobsStore(store)
     sent = failed = 0
-    for pending in jobs.due(now, limit):
-        msg = build_message(config, pending, now)
-        try:
-            if config.mail.mode == "smtp":
-                _deliver_smtp(config, msg)
-            else:
-                _deliver_file(config, msg, pending)
-        except (MailError, OSError) as exc:
-            failed += 1
-            retry_at = now + backoff(pending.attempts + 1)
-            jobs.mark_failed(pending.id, str(exc), retry_at)
-            log.warning("mail.failed", id=pending.id, attempts=pending.attempts + 1, error=str(exc),
-                        retry_at=retry_at.isoformat())
-            continue
-        jobs.mark_sent(pending.id, now)
-        sent += 1
-        log.info("mail.sent", id=pending.id, mode=config.mail.mode)
+    with _SENDING:  # the mail job and every job's own flush may run at once in the daemon's threads
+        for pending in jobs.due(now, limit):
+            with jobs.claim_notification(pending.id) as claim:
+                if claim is None:
+                    continue  # another instance is sending it, or has sent it
+                msg = build_message(config, pending, now)
+                try:
+                    if config.mail.mode == "smtp":
+                        _deliver_smtp(config, msg)
+                    else:
+                        _deliver_file(config, msg, pending)
+                except (MailError, OSError) as exc:
+                    failed += 1
+                    retry_at = now + backoff(pending.attempts + 1)
+                    claim.failed(str(exc), retry_at)
+                    log.warning("mail.failed", id=pending.id, attempts=pending.attempts + 1, error=str(exc),
+                                retry_at=retry_at.isoformat())
+                    continue
+                claim.sent(now)
+            sent += 1
+            log.info("mail.sent", id=pending.id, mode=config.mail.mode)
     return SendReport(sent, failed)
+
+
+_SENDING = threading.Lock()

@@ -6,12 +6,14 @@ Plain methods over :meth:`Store.tx`, returning frozen values (never sessions), l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Connection, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.domain import ContributionLine, Period, RateUse, Share
@@ -322,6 +324,27 @@ class JobsStore:
                         or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
                         .order_by(Notification.id).limit(limit))]
 
+    @contextmanager
+    def claim_notification(self, notification_id: int) -> Iterator[NotificationClaim | None]:
+        """Hold one unsent notification while it is sent; None when this process must not send it.
+
+        On PostgreSQL the row is locked FOR UPDATE SKIP LOCKED for the time of the send, and its outcome is
+        written through the same connection (an update from another one would wait for the lock): two
+        instances never send the same message. On SQLite one process works alone: a plain check suffices.
+        """
+        if self.store.engine.dialect.name != "postgresql":
+            with self.store.tx() as s:
+                unsent = s.scalar(select(Notification.id).where(Notification.id == notification_id,
+                                                                Notification.sent_at.is_(None))) is not None
+            yield NotificationClaim(self, notification_id, None) if unsent else None
+            return
+        with self.store.engine.connect() as conn:
+            with conn.begin():
+                got = conn.execute(
+                    select(Notification.id).where(Notification.id == notification_id, Notification.sent_at.is_(None))
+                    .with_for_update(skip_locked=True)).scalar() is not None
+                yield NotificationClaim(self, notification_id, conn) if got else None
+
     def mark_sent(self, notification_id: int, now: datetime) -> None:
         with self.store.tx() as s:
             n = s.get_one(Notification, notification_id)
@@ -335,6 +358,27 @@ class JobsStore:
     def notifications(self) -> list[Notification]:
         with self.store.tx() as s:
             return list(s.scalars(select(Notification).order_by(Notification.id)))
+
+
+class NotificationClaim:
+    """The right to send one notification, and where its outcome is written."""
+
+    def __init__(self, jobs: JobsStore, notification_id: int, conn: Connection | None) -> None:
+        self.jobs, self.id, self.conn = jobs, notification_id, conn
+
+    def sent(self, now: datetime) -> None:
+        if self.conn is None:
+            self.jobs.mark_sent(self.id, now)
+        else:
+            self.conn.execute(update(Notification).where(Notification.id == self.id).values(
+                sent_at=now, attempts=Notification.attempts + 1, last_error=None))
+
+    def failed(self, error: str, retry_at: datetime) -> None:
+        if self.conn is None:
+            self.jobs.mark_failed(self.id, error, retry_at)
+        else:
+            self.conn.execute(update(Notification).where(Notification.id == self.id).values(
+                attempts=Notification.attempts + 1, last_error=error[:1000], next_attempt_at=retry_at))
 
 
 def require(condition: bool, message: str) -> None:
