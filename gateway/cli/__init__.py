@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import date
 from functools import cached_property, wraps
 from typing import Any, NoReturn, TypeVar
 
@@ -62,6 +63,23 @@ def handle_errors(func: F) -> F:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+class IsoDate(click.ParamType):
+    """A ``YYYY-MM-DD`` option, refused with a French message otherwise."""
+
+    name = "AAAA-MM-JJ"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} n'est pas une date AAAA-MM-JJ", param, ctx)
+
+
+ISO_DATE = IsoDate()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

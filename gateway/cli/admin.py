@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from gateway.cli import EXIT_OK, Context, fail, handle_errors, pass_ctx
+from gateway.cli import EXIT_OK, ISO_DATE, Context, fail, handle_errors, pass_ctx
 
 
 def _today(ctx: Context) -> date:
@@ -33,19 +33,6 @@ def _read_secret(prompt: str, from_stdin: bool) -> str:
     return secret
 
 
-class IsoDate(click.ParamType):
-    name = "AAAA-MM-JJ"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} n'est pas une date AAAA-MM-JJ", param, ctx)
-
-
-ISO_DATE = IsoDate()
 
 
 # init / db -------------------------------------------------------------------------------------------

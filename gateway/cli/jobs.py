@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from gateway.cli import Context, fail, handle_errors, pass_ctx
-from gateway.cli.admin import ISO_DATE, employer, subscriber
+from gateway.cli import ISO_DATE, Context, fail, handle_errors, pass_ctx
+from gateway.cli.admin import employer, subscriber
 
 
 def _now(ctx: Context):  # type: ignore[no-untyped-def]

@@ -15,23 +15,11 @@ from typing import Any
 
 import click
 
-from gateway.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Context, handle_errors, pass_ctx
+from gateway.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ISO_DATE, Context, handle_errors, pass_ctx
 from gateway.domain import Finding, ReadResult
 from gateway.rules.context import CheckContext, Verdict
 
 JSON_VERSION = 1
-
-
-class _IsoDate(click.ParamType):
-    name = "AAAA-MM-JJ"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} n'est pas une date AAAA-MM-JJ", param, ctx)
 
 
 @click.command()
@@ -40,7 +28,7 @@ class _IsoDate(click.ParamType):
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (shape in docs/formats.md).")
 @click.option(
     "--today",
-    type=_IsoDate(),
+    type=ISO_DATE,
     help="Day of receipt for the period rules (default: today, gateway time zone).",
 )
 @pass_ctx

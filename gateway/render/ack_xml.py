@@ -10,23 +10,18 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 from lxml import etree
 
 from gateway.domain import AckDeclaration, Acknowledgement, AckPayslip, Finding, FundTotal, Location
 from gateway.errors import RenderError, SchemaError
+from gateway.formats.xsd import schemas_dir
 from gateway.render.text import clean
 
 NAMESPACE = "urn:csm-gateway:acknowledgement:1"
 SCHEMA_FILE = "acknowledgement-1.xsd"
 _NS = f"{{{NAMESPACE}}}"
 _CENT = Decimal("0.01")
-
-
-def schemas_dir() -> Path:
-    """The repository's ``schemas/`` folder: the one place that knows where the XSDs live."""
-    return Path(__file__).resolve().parents[2] / "schemas"
 
 
 # ----------------------------------------------------------------------------------- value → text
@@ -183,7 +178,8 @@ def _schema() -> etree.XMLSchema:
     """acknowledgement-1.xsd, compiled once per process from the local file (no network, no entities)."""
     path = schemas_dir() / SCHEMA_FILE
     try:
-        return etree.XMLSchema(etree.parse(str(path), _safe_parser()))
+        # bytes, not a path: the schema is ours, but every parse goes through the same safe parser
+        return etree.XMLSchema(etree.fromstring(path.read_bytes(), _safe_parser()))
     except (OSError, etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
         raise SchemaError(f"{path}: {exc}") from exc
 
