@@ -292,11 +292,10 @@ def _coerce(value: object, hint: object, where: str) -> object:
     elif hint is type(None):
         if value is None:
             return None
-    elif origin is tuple and typing.get_args(hint)[1:] == (Ellipsis,):
+    elif origin is tuple and typing.get_args(hint)[1:] == (Ellipsis,) and isinstance(value, list):
         # a TOML array of one type, kept as a tuple (sections are frozen: no mutable lists)
-        if isinstance(value, list):
-            item = typing.get_args(hint)[0]
-            return tuple(_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+        item = typing.get_args(hint)[0]
+        return tuple(_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value))
     name = "liste" if origin is tuple else getattr(hint, "__name__", str(hint))
     raise ConfigError(f"« {where} » doit être de type {name}, pas {type(value).__name__}", key=where)
 

@@ -69,16 +69,24 @@ def run(config: Config, store: Store, *, announce: Callable[[str], None], poll_s
             host, port = server.address
             announce(f"serveur SFTP      sftp -P {port} <abonné>@{host}   (empreinte de la clé d'hôte {fingerprint})")
         announce(f"dépôts surveillés {config.inbox}/<abonné>/  → retours dans {config.outbox}/<abonné>/")
+        if config.remote.enabled:
+            announce(f"mode distant      sftp://{config.remote.user}@{config.remote.host}:{config.remote.port} "
+                     f"{config.remote.inbox} → {config.remote.outbox}")
         announce(f"travaux planifiés {', '.join(j.id for j in scheduler.get_jobs())} (gateway jobs list)")
         announce("arrêt             Ctrl-C (ou SIGTERM) : le fichier en cours est terminé d'abord")
         while not stop.is_set():
             if hup.is_set():
                 hup.clear()
                 config, pipeline, scheduler = _reload(config, store, pipeline, scheduler, releases, reload)
+            if config.remote.enabled:  # remote mode: uploads pulled before, outputs pushed after (errors logged)
+                from gateway import remote
+                remote.pull_logged(config, store, releases=releases)
             summary = pipeline.run_once()
             if summary.busy:
                 log.info("intake.batch", run=summary.run_id, received=summary.received,
                          processed=summary.processed, duplicates=summary.duplicates)
+            if config.remote.enabled:
+                remote.push_logged(config, store)
             if stop.is_set():
                 break
             wait_for_work(releases, poll_seconds)
@@ -86,6 +94,9 @@ def run(config: Config, store: Store, *, announce: Callable[[str], None], poll_s
         scheduler.shutdown(wait=True)
         if server is not None:
             server.stop()
+        if config.remote.enabled:
+            from gateway import remote
+            remote.close()
         pipeline.close()
         log.info("daemon.stopped")
 

@@ -30,6 +30,10 @@ def intake(ctx: Context, once: bool, inline: bool) -> None:
     log.setup(ctx.config.logging.level, ctx.config.logging.json)
     with InstanceLock(ctx.config):
         pipeline = open_pipeline(ctx, inline)
+        remote_mode = ctx.config.remote.enabled
+        if remote_mode:  # uploads pulled from the remote SFTP server first (errors logged)
+            from gateway import remote
+            remote.pull_logged(ctx.config, ctx.store, releases=pipeline.releases)
         try:
             bar: Any = None
             if sys.stderr.isatty():
@@ -39,8 +43,12 @@ def intake(ctx: Context, once: bool, inline: bool) -> None:
             summary = pipeline.run_once(progress=bar)
             if bar:
                 click.echo("", err=True)
+            if remote_mode:  # outputs pushed to the remote outboxes
+                remote.push_logged(ctx.config, ctx.store)
         finally:
             pipeline.close()
+            if remote_mode:
+                remote.close()
     outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(summary.outcomes.items())) or "rien à traiter"
     click.echo(f"{summary.received} reçus, {summary.duplicates} doublons, {summary.processed} traités ({outcomes})")
     bad = {k: v for k, v in summary.outcomes.items() if k not in ("accepted", "delivered")}

@@ -289,6 +289,9 @@ class Document(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(Moment)
     removed_at: Mapped[datetime | None] = mapped_column(Moment)
+    # remote mode: when and which bytes were last put on the remote SFTP outbox (gateway/remote.py)
+    pushed_at: Mapped[datetime | None] = mapped_column(Moment)
+    pushed_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class JobRun(Base):
