@@ -22,10 +22,11 @@ transport. Every transfer error is a :class:`TransportError`; the daemon logs it
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -127,8 +128,27 @@ class _Failures:
 
 
 # Pull ----------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _one_instance(store: Store, name: str) -> Iterator[bool]:
+    """True when this instance may run ``name`` now: always on SQLite (one instance), on PostgreSQL when no
+    other instance holds its advisory lock (two pollers would both download a file)."""
+    if store.engine.dialect.name != "postgresql":
+        yield True
+        return
+    from gateway.store.advisory import AdvisoryLock
+
+    with AdvisoryLock(store, name) as mine:
+        yield mine
+
+
 def pull(config: Config, store: Store, *, releases: Releases | None = None) -> int:
-    """Bring every complete remote upload into the local inboxes; returns how many files came in."""
+    """Bring every complete remote upload into the local inboxes; returns how many files came in
+    (0 while another instance is pulling)."""
+    with _one_instance(store, "remote-pull") as mine:
+        return _pull(config, store, releases) if mine else 0
+
+
+def _pull(config: Config, store: Store, releases: Releases | None) -> int:
     lk = link(config)
     failures = _Failures("pull", lk.transport)
     count = 0
@@ -209,7 +229,13 @@ def _sweep(work: Path) -> None:
 
 # Push ----------------------------------------------------------------------------------------------------
 def push(config: Config, store: Store, *, now: datetime | None = None) -> int:
-    """Put every document delivered since the last push on the remote outbox; returns how many went."""
+    """Put every document delivered since the last push on the remote outbox; returns how many went
+    (0 while another instance is pushing)."""
+    with _one_instance(store, "remote-push") as mine:
+        return _push(config, store, now) if mine else 0
+
+
+def _push(config: Config, store: Store, now: datetime | None) -> int:
     lk = link(config)
     remote = RemoteStore(store)
     failures = _Failures("push", lk.transport)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,8 +20,8 @@ from gateway.config import Config
 from gateway.errors import TransportError
 from gateway.store.intake import IntakeStore
 from gateway.store.models import Declaration, Document, ReceivedFile
-from tests.conftest import make_config
-from tests.intake.helpers import decl, declaration_xml, gateway, pipeline, write_config
+from tests.conftest import PG_URL, make_config
+from tests.intake.helpers import NOW, decl, declaration_xml, gateway, pipeline, write_config
 from tests.transport.openssh_kit import SSHD, KeyPair, Sshd, keygen
 
 pytestmark = pytest.mark.skipif(SSHD is None, reason="OpenSSH server (sshd) not installed")
@@ -207,13 +211,27 @@ def test_changed_host_key_is_refused_and_nothing_is_lost(
     assert remote.push(rconfig, demo_store) == count(demo_store, Document)  # type: ignore[arg-type]
 
 
-def test_missing_settings_are_named(home: Path) -> None:
+@pytest.mark.skipif(not PG_URL, reason="several instances share one database on PostgreSQL only")
+def test_one_instance_pulls_at_a_time(rconfig: Config, demo_store: object, site: Path) -> None:
+    from gateway.store.advisory import AdvisoryLock
+
+    put(site, "novembre.xml", b"<a/>")
+    with AdvisoryLock(demo_store, "remote-pull") as held:  # type: ignore[arg-type]
+        assert held
+        assert remote.pull(rconfig, demo_store) == 0  # type: ignore[arg-type]
+        assert os.listdir(site / "inbox" / SUBSCRIBER) == ["novembre.xml"], "left to the instance pulling"
+    assert remote.pull(rconfig, demo_store) == 1  # type: ignore[arg-type]
+
+
+def test_missing_settings_are_named(home: Path, store: object, caplog: pytest.LogCaptureFixture) -> None:
     from gateway.errors import ConfigError
 
     config = make_config(home, remote={"enabled": True, "host": "sftp.example.mc"})
     with pytest.raises(ConfigError, match="remote.user"):
-        remote.endpoint(config)
-    assert remote.pull_logged(config, object()) is None  # type: ignore[arg-type]
+        remote.pull(config, store)  # type: ignore[arg-type]
+    assert remote.pull_logged(config, store) is None  # type: ignore[arg-type]
+    (record,) = [r for r in caplog.records if r.getMessage() == "remote.pull.round_failed"]
+    assert "remote.user" in record.fields["error"] and not record.exc_info  # type: ignore[attr-defined]
 
 
 def test_gateway_intake_once_pulls_then_pushes(
@@ -238,3 +256,43 @@ def _toml(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def test_the_daemon_survives_a_refused_key_then_pulls_and_pushes(
+    home: Path, sshd: Sshd, client_key: KeyPair, site: Path, demo_store: object, tmp_path: Path
+) -> None:
+    settings = remote_settings(sshd, client_key, site, home)
+    pinned = Path(str(settings["known_hosts"]))
+    keygen(tmp_path / "impostor")  # pin some other key: every connection is refused
+    pinned.write_text(f"[127.0.0.1]:{sshd.port} " + " ".join(
+        (tmp_path / "impostor.pub").read_text().split()[:2]) + "\n")
+    lines = "\n".join(f"{k} = {_toml(v)}" for k, v in settings.items())
+    config_path = write_config(home, f"[remote]\n{lines}\n")
+    put(site, "novembre.xml", declaration_xml(decl()))
+    env = {**os.environ, "GATEWAY_FAKE_NOW": NOW.isoformat()}
+    log_path = tmp_path / "daemon.log"
+    with log_path.open("w") as log_file:
+        proc = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(config_path), "run", "--poll", "0.5"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=log_file)
+    try:
+        assert wait_for(lambda: log_path.read_text().count("remote.pull.round_failed") >= 2), "no refused round"
+        assert proc.poll() is None, "the daemon keeps running"
+        assert os.listdir(site / "inbox" / SUBSCRIBER) == ["novembre.xml"], "nothing taken from an unverified host"
+        assert "CHANGÉE" in log_path.read_text(encoding="utf-8"), "the refusal names the changed key"
+        sshd.known_hosts(pinned)  # the operator pins the right key: the next round connects
+        assert wait_for(lambda: any(n.endswith(".ack.xml") for n in tree(site / "outbox" / SUBSCRIBER))), \
+            "no acknowledgement pushed"
+        assert os.listdir(site / "inbox" / SUBSCRIBER) == []
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    assert proc.returncode == 0, log_path.read_text()[-3000:]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
