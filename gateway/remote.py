@@ -229,8 +229,8 @@ def _sweep(work: Path) -> None:
 
 # Push ----------------------------------------------------------------------------------------------------
 def push(config: Config, store: Store, *, now: datetime | None = None) -> int:
-    """Put every document delivered since the last push on the remote outbox; returns how many went
-    (0 while another instance is pushing)."""
+    """Put every document delivered since the last push on the remote outbox, and withdraw from it those the
+    retention removed; returns how many went (0 while another instance is pushing)."""
     with _one_instance(store, "remote-push") as mine:
         return _push(config, store, now) if mine else 0
 
@@ -260,8 +260,16 @@ def _push(config: Config, store: Store, now: datetime | None) -> int:
             if failures.attempt(lk.transport.publish, subscriber, relpath, source, subscriber=subscriber)[0]:
                 remote.mark_pushed(doc.id, digest, now or datetime.now(UTC))
                 count += 1
-    if count:
-        log.info("remote.pushed", documents=count)
+    withdrawn, after = 0, 0
+    while batch := remote.to_withdraw(after=after):
+        for doc in batch:
+            after = doc.id
+            subscriber, _, relpath = doc.path.partition("/")
+            if failures.attempt(lk.transport.remove, subscriber, relpath, subscriber=subscriber)[0]:
+                remote.mark_withdrawn(doc.id)
+                withdrawn += 1
+    if count or withdrawn:
+        log.info("remote.pushed", documents=count, withdrawn=withdrawn)
     return count
 
 

@@ -2,7 +2,7 @@
 
 A document needs pushing while its current bytes (``sha256``) are not the ones last pushed
 (``pushed_sha256``): never pushed, or delivered again under the same path with other bytes. Documents the
-retention removed (``removed_at``) are never pushed.
+retention removed (``removed_at``) are never pushed, and are withdrawn from the remote outbox when they were.
 """
 
 from __future__ import annotations
@@ -50,6 +50,21 @@ class RemoteStore:
         with self.store.tx() as s:
             rows = s.execute(query.order_by(Document.id).limit(limit)).all()
         return [ToPush(i, p, h) for i, p, h in rows]
+
+    def to_withdraw(self, *, after: int = 0, limit: int = 500) -> list[ToPush]:
+        """Documents the retention removed from the outbox that are still on the remote outbox, in id order."""
+        query = select(Document.id, Document.path, Document.sha256).where(
+            Document.id > after, Document.removed_at.is_not(None), Document.pushed_sha256.is_not(None))
+        with self.store.tx() as s:
+            rows = s.execute(query.order_by(Document.id).limit(limit)).all()
+        return [ToPush(i, p, h) for i, p, h in rows]
+
+    def mark_withdrawn(self, doc_id: int) -> None:
+        """Not on the remote outbox any more (delivered again, it would be pushed again)."""
+        with self.store.tx() as s:
+            doc = s.get(Document, doc_id)
+            if doc is not None:
+                doc.pushed_at, doc.pushed_sha256 = None, None
 
     def mark_pushed(self, doc_id: int, sha256: str, now: datetime) -> None:
         """``sha256`` is on the remote outbox now (a later delivery with other bytes is pushed again)."""

@@ -115,6 +115,17 @@ def test_round_trip_pull_intake_push(rconfig: Config, demo_store: object, site: 
     assert not p.run_once().busy
     assert remote.push(rconfig, demo_store) == 0  # type: ignore[arg-type]
 
+    # the retention removes a document from the local outbox: its remote copy goes too
+    with demo_store.tx() as s:  # type: ignore[attr-defined]
+        doc = s.scalars(select(Document).where(Document.kind == "ack-pdf")).one()
+        doc.removed_at = doc.created_at
+    (rconfig.outbox / doc.path).unlink()
+    assert remote.push(rconfig, demo_store) == 0  # type: ignore[arg-type]
+    assert tree(site / "outbox" / SUBSCRIBER) == tree(rconfig.outbox / SUBSCRIBER)
+    assert doc.path.removeprefix(f"{SUBSCRIBER}/") in mirrored
+    with demo_store.tx() as s:  # type: ignore[attr-defined]
+        assert s.get(Document, doc.id).pushed_sha256 is None
+
 
 def test_a_document_delivered_again_with_other_bytes_is_pushed_again(
     rconfig: Config, demo_store: object, site: Path
