@@ -13,8 +13,9 @@ Pulling one file, in this order, so that nothing is ever lost:
 3. only then remove (or archive) the remote file and its ``.done`` marker.
 
 A crash between 2 and 3 leaves both copies: the next pull downloads the file again and the intake answers
-it as a duplicate (same subscriber and SHA-256), recording nothing twice. Within one process an
-acknowledgement that failed is retried before anything is listed again, so no duplicate is made then.
+it as a duplicate (same subscriber and SHA-256), recording nothing twice. Within one process a removal
+that failed is retried in the next round instead of downloading again — only if the remote file still has
+the size and time it had, so a new upload under the same name is never removed unread.
 
 One connection per process, kept between rounds (:func:`link`) and re-opened after a failure by the
 transport. Every transfer error is a :class:`TransportError`; the daemon logs it and tries again next round.
