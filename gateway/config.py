@@ -281,7 +281,7 @@ def _coerce(value: object, hint: object, where: str) -> object:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     elif hint is float:
-        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
             return float(value)  # durations only: money never goes through config as float
     elif hint is str:
         if isinstance(value, str):
