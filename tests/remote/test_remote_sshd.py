@@ -176,6 +176,33 @@ def test_a_crash_before_the_remote_removal_is_answered_as_a_duplicate(
     assert any("duplicate" in n for n in tree(site / "outbox" / SUBSCRIBER)), "the duplicate is answered"
 
 
+def test_a_failed_removal_is_retried_without_downloading_again(
+    rconfig: Config, demo_store: object, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(site, "a.xml", b"<a/>")
+    lk = remote.link(rconfig)
+
+    def refuse(_fetched: object) -> None:
+        raise TransportError("retrait de 'a.xml': Permission denied")
+
+    monkeypatch.setattr(lk.transport, "ack", refuse)
+    assert remote.pull(rconfig, demo_store) == 1  # type: ignore[arg-type]
+    assert (site / "inbox" / SUBSCRIBER / "a.xml").exists(), "kept on the server while its removal fails"
+    monkeypatch.undo()
+    assert remote.pull(rconfig, demo_store) == 0, "not downloaded again"  # type: ignore[arg-type]
+    assert os.listdir(site / "inbox" / SUBSCRIBER) == []
+    assert sorted(p.name for p in (rconfig.inbox / SUBSCRIBER).iterdir()) == [remote.WORK_DIR, "a.xml"]
+
+    # an owed name uploaded again with other bytes is a new file: downloaded, never removed unread
+    put(site, "b.xml", b"<b/>")
+    monkeypatch.setattr(lk.transport, "ack", refuse)
+    assert remote.pull(rconfig, demo_store) == 1  # type: ignore[arg-type]
+    monkeypatch.undo()
+    os.utime(put(site, "b.xml", b"<b2/>"), (1, 1))
+    assert remote.pull(rconfig, demo_store) == 1  # type: ignore[arg-type]
+    assert (rconfig.inbox / SUBSCRIBER / "b (2).xml").read_bytes() == b"<b2/>"
+
+
 def test_archive_instead_of_removal(home: Path, sshd: Sshd, client_key: KeyPair, site: Path, demo_store: object) -> None:
     config = make_config(home, remote=remote_settings(sshd, client_key, site, home,
                                                       archive=f"{site}/archive/{{subscriber}}"))
