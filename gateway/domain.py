@@ -418,6 +418,19 @@ class AckPayslip:
 
 
 @dataclass(frozen=True, slots=True)
+class AppliedValue:
+    """A dated value the figures of an acknowledgement were computed with: what, how much, since, whence."""
+
+    parameter: str  # e.g. "car/employer", or a formula of parameters ("cmrc/ta_ceiling × cmrc/tb_factor")
+    since: date
+    value: Decimal
+    unit: str  # rate | amount | fraction | factor | flag | hours
+    source: str
+    unconfirmed: bool = False
+    components: tuple[tuple[str, Decimal], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Acknowledgement:
     """Everything an accusé de réception says; rendered to XML and PDF without further computation."""
 
@@ -437,3 +450,4 @@ class Acknowledgement:
     total_findings: int = 0
     duplicate_of: str | None = None  # reference of the earlier upload with the same bytes
     notes: tuple[str, ...] = ()
+    rates: tuple[AppliedValue, ...] = ()  # every dated rate and ceiling the figures come from

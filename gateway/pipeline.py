@@ -31,6 +31,7 @@ from gateway.domain import (
     AckDeclaration,
     Acknowledgement,
     AckPayslip,
+    AppliedValue,
     ContributionLine,
     Declaration,
     DeclarationFile,
@@ -250,20 +251,25 @@ class Pipeline:
                 Location(), "une adresse e-mail validée"))
             total += 1
         items: list[Item] = []
+        rates: tuple[AppliedValue, ...] = ()
         if result.value is not None:
             view = self.store.records_view(row.subscriber)
             verdicts = {v.index: v for v in formats.check(result, context, view)}
             shared: dict[str, Finding] = {}
-            items = [self._item(value, verdicts.get(i), shared) for i, value in enumerate(_items_of(result.value), 1)]
+            applied: dict[tuple[str, str], AppliedValue] = {}
+            items = [self._item(value, verdicts.get(i), shared, applied)
+                     for i, value in enumerate(_items_of(result.value), 1)]
             file_findings += shared.values()
             total += len(shared)
+            rates = tuple(applied[k] for k in sorted(applied))
         kept, _ = cap(file_findings)
         if any(f.is_error for f in kept):
             # an error about the file as a whole (sender not allowed to declare) refuses every item in it
             items = [replace(i, accepted=False) for i in items]
-        return FileVerdict(findings=kept, total_findings=total, items=tuple(items))
+        return FileVerdict(findings=kept, total_findings=total, items=tuple(items), rates=rates)
 
-    def _item(self, value: Declaration | Any, verdict: Any, shared: dict[str, Finding]) -> Item:
+    def _item(self, value: Declaration | Any, verdict: Any, shared: dict[str, Finding],
+              applied: dict[tuple[str, str], AppliedValue]) -> Item:
         """One declaration or payslip request judged; warnings about the rates used go once into ``shared``
         (the same unconfirmed rate concerns every declaration of the period: said once per file)."""
         findings = list(verdict.findings) if verdict else []
@@ -272,6 +278,7 @@ class Pipeline:
             if not any(f.is_error for f in findings):
                 # contributions are judged before recording: no rate in force refuses the declaration
                 result = self._contributions(value)
+                self._applied(result.lines, applied)
                 own = _share_rate_warnings(result.findings, shared)
                 findings += own
                 total += len(own)
@@ -283,6 +290,7 @@ class Pipeline:
             # the payslip is computed before it is accepted: no rate in force refuses it
             try:
                 payslip = self._payslip(value)
+                self._applied(payslip.contributions, applied)
                 own = _share_rate_warnings(payslip.findings, shared)
                 findings += own
                 total += len(own)
@@ -293,6 +301,23 @@ class Pipeline:
         return Item(index=value.index, employer=value.employer, period=str(value.period),
                     accepted=not any(f.is_error for f in kept), findings=kept, total_findings=max(total, len(kept)),
                     registration=value.registration)
+
+    def _applied(self, lines: Any, applied: dict[tuple[str, str], AppliedValue]) -> None:
+        """The dated values behind contribution lines, once each, for the acknowledgement."""
+        for line in lines:
+            for use in (line.rate_use, line.ceiling_use, line.base_use):
+                if use is None or (use.parameter, str(use.since)) in applied:
+                    continue
+                applied[(use.parameter, str(use.since))] = AppliedValue(
+                    parameter=use.parameter, since=use.since, value=use.value, unit=self._unit(use),
+                    source=use.source, unconfirmed=use.unconfirmed, components=tuple(use.components))
+
+    def _unit(self, use: RateUse) -> str:
+        """The unit of a parameter, or of the first part of a formula of parameters."""
+        name = use.components[0][0] if use.components and use.parameter not in self.book.parameters \
+            else use.parameter
+        parameter = self.book.parameters.get(name)
+        return parameter.unit.value if parameter is not None else "rate"
 
     def _contributions(self, decl: Declaration) -> Any:
         info = self.intake.employer_info(decl.employer) or {"building_trade": False, "household": False}
@@ -454,6 +479,7 @@ class Pipeline:
             outcome=verdict.outcome, kind=FileKind(row.kind) if row.kind else None, test=row.test,
             declarations=tuple(declarations), payslips=tuple(payslips), findings=verdict.findings,
             total_findings=verdict.total_findings + item_total, notes=tuple(verdict.notes) + tuple(notes or ()),
+            rates=verdict.rates,
         )
 
     def _write_ack(self, row: FileRow, ack: Acknowledgement, variant: str = "") -> None:

@@ -4,9 +4,11 @@ what was decided before it, without judging again against records that have chan
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from gateway.domain import Finding, Location, Outcome, Severity
+from gateway.domain import AppliedValue, Finding, Location, Outcome, Severity
 
 
 def finding_to_json(f: Finding) -> dict[str, Any]:
@@ -44,6 +46,7 @@ class FileVerdict:
     items: tuple[Item, ...] = ()
     notes: tuple[str, ...] = field(default=())
     verified_email: bool = False  # an email-verification.txt that proved the address
+    rates: tuple[AppliedValue, ...] = ()  # the dated values the figures were computed with
 
     @property
     def outcome(self) -> Outcome:
@@ -67,6 +70,9 @@ class FileVerdict:
             "total": self.total_findings,
             "notes": list(self.notes),
             "verified_email": self.verified_email,
+            "rates": [{"parameter": r.parameter, "since": r.since.isoformat(), "value": f"{r.value:f}",
+                       "unit": r.unit, "source": r.source, "unconfirmed": r.unconfirmed,
+                       "components": [[n, f"{v:f}"] for n, v in r.components]} for r in self.rates],
             "items": [{
                 "index": i.index, "employer": i.employer, "period": i.period, "accepted": i.accepted,
                 "findings": [finding_to_json(f) for f in i.findings], "total": i.total_findings,
@@ -83,6 +89,10 @@ class FileVerdict:
             total_findings=d.get("total", 0),
             notes=tuple(d.get("notes", [])),
             verified_email=bool(d.get("verified_email", False)),
+            rates=tuple(AppliedValue(
+                parameter=r["parameter"], since=date.fromisoformat(r["since"]), value=Decimal(r["value"]),
+                unit=r["unit"], source=r["source"], unconfirmed=r["unconfirmed"],
+                components=tuple((n, Decimal(v)) for n, v in r["components"])) for r in d.get("rates", [])),
             items=tuple(Item(
                 index=i["index"], employer=i["employer"], period=i["period"], accepted=i["accepted"],
                 findings=tuple(finding_from_json(f) for f in i["findings"]), total_findings=i["total"],

@@ -190,6 +190,26 @@ def _payslips(slips: Sequence[AckPayslip]) -> list[Flowable]:
     ]
 
 
+def _rates(ack: Acknowledgement) -> list[Flowable]:
+    """Every dated value the amounts come from: each figure traces back to one of these lines."""
+    rows: list[list[pdf.Cell]] = [["Paramètre", "Valeur", "Depuis le", "Source"]]
+    for r in ack.rates:
+        value = (format_rate(r.value) if r.unit == "rate" else
+                 fr_amount(r.value) if r.unit == "amount" else f"{r.value:f}")
+        parts = " ; ".join(f"{name} = {v:f}" for name, v in r.components)
+        source = r.source + (" — NON CONFIRMÉ" if r.unconfirmed else "")
+        rows.append([
+            pdf.with_detail(r.parameter, parts or None, pdf.CELL),
+            value,
+            r.since.strftime("%d/%m/%Y"),
+            pdf.para(source, pdf.CELL_SMALL),
+        ])
+    return [
+        *pdf.heading("Taux et plafonds appliqués"),
+        pdf.table(rows, [170, 62, 56, 228], right=(1,)),
+    ]
+
+
 def _findings_table(findings: Sequence[Finding]) -> Flowable:
     rows: list[list[pdf.Cell]] = [["Gravité", "Code", "Emplacement", "Message", "Attendu"]]
     for f in findings:
@@ -249,4 +269,6 @@ def render_ack_pdf(ack: Acknowledgement) -> bytes:
     if ack.notes:
         story += pdf.heading("Notes")
         story += [pdf.para(f"• {note}") for note in ack.notes]
+    if ack.rates:
+        story += _rates(ack)
     return pdf.build(story, title=TITLE, reference=ack.reference, test=ack.test, subject=ack.file_name)

@@ -161,6 +161,18 @@ def render_ack_xml(ack: Acknowledgement) -> bytes:
         _finding(root, finding)
     for note in ack.notes:
         _child(root, "note", note)
+    for applied in ack.rates:
+        rate = _child(root, "rate")
+        for comp_name, comp_value in applied.components:
+            component = _child(rate, "component")
+            _set(component, "parameter", comp_name)
+            _set(component, "value", f"{comp_value:f}")
+        _set(rate, "parameter", applied.parameter)
+        _set(rate, "value", f"{applied.value:f}")
+        _set(rate, "unit", applied.unit)
+        _set(rate, "since", applied.since.isoformat())
+        _set(rate, "unconfirmed", "true" if applied.unconfirmed else "false")
+        _set(rate, "source", applied.source)
     # lxml writes its own declaration with single quotes; ours is the conventional one.
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True)
 

@@ -40,6 +40,10 @@ def test_accepted_file_is_recorded_once_and_acknowledged(config, demo_store) -> 
     refs = [d.get("reference") for d in ack.findall("a:declaration", NS)]
     assert len(refs) == 2 and all(r.startswith(ack.get("reference")) for r in refs)
     assert count(demo_store, Declaration) == 2 and count(demo_store, DeclarationLine) == 4
+    # every figure traces back to a dated value and its source
+    applied = {r.get("parameter"): r for r in ack.findall("a:rate", NS)}
+    assert applied["car/employer"].get("since") == "2025-10-01" and applied["car/employer"].get("source")
+    assert applied["ccss/ceiling"].get("unit") == "amount" and applied["car/employee"].get("unit") == "rate"
     # the new employee got a provisional number and an employment from the hire date
     with demo_store.tx() as s:
         paul = s.scalar(select(Employee).where(Employee.last_name == "MARTIN", Employee.first_name == "Paul"))
