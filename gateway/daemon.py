@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from gateway import formats

@@ -122,7 +122,7 @@ class _Failures:
         except TransportError as exc:
             # The transport drops its connection on connection problems and refusals (host key,
             # authentication), never on a file-level error (permission, a file gone).
-            if getattr(self.transport, "_ssh", None) is None:
+            if not self.transport.connected:
                 raise
             log.error(f"remote.{self.what}.file_failed", subscriber=subscriber, error=str(exc))
             return False, None

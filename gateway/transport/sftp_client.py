@@ -181,6 +181,11 @@ class SftpTransport:
         log.info("sftp.remote.connected", endpoint=self.endpoint)
         return sftp
 
+    @property
+    def connected(self) -> bool:
+        """A connection is held (it is dropped on connection problems and refusals, not on file errors)."""
+        return self._ssh is not None
+
     def _drop(self) -> None:
         if self._ssh is not None:
             self._ssh.close()
