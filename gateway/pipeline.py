@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 from collections.abc import Iterator
@@ -259,8 +260,9 @@ class Pipeline:
             applied: dict[tuple[str, str], AppliedValue] = {}
             items = [self._item(value, verdicts.get(i), shared, applied)
                      for i, value in enumerate(_items_of(result.value), 1)]
-            file_findings += shared.values()
-            total += len(shared)
+            summary = _rate_warning_summary(list(shared.values()))
+            file_findings += summary
+            total += len(summary)
             rates = tuple(applied[k] for k in sorted(applied))
         kept, _ = cap(file_findings)
         if any(f.is_error for f in kept):
@@ -541,6 +543,27 @@ class Pipeline:
 
 
 RATE_WARNINGS = ("RATE_UNCONFIRMED", "RATE_STALE")
+
+
+_QUOTED = re.compile(r"« ([^»]+) »")
+_RATE_SUMMARY = {
+    "RATE_UNCONFIRMED": ("{n} valeur(s) non confirmée(s) par une source officielle ont servi au calcul : {names}. "
+                         "Les montants sont calculés avec la meilleure valeur connue, à confirmer auprès des "
+                         "Caisses (voir « Taux et plafonds appliqués »)."),
+    "RATE_STALE": ("{n} valeur(s) n'ont pas été revérifiées depuis longtemps : {names} "
+                   "(voir « Taux et plafonds appliqués »)."),
+}
+
+
+def _rate_warning_summary(warnings: list[Finding]) -> list[Finding]:
+    """One warning per code for the whole file, naming the values (their detail is in the rates list)."""
+    out = []
+    for code, template in _RATE_SUMMARY.items():
+        names = sorted({m.group(1) for f in warnings if f.code == code if (m := _QUOTED.search(f.message))})
+        if names:
+            out.append(finding(code, template.format(n=len(names), names=", ".join(names)), Location(),
+                               "des valeurs confirmées et vérifiées récemment"))
+    return out
 
 
 def _share_rate_warnings(findings: tuple[Finding, ...], shared: dict[str, Finding]) -> list[Finding]:

@@ -197,7 +197,9 @@ def _rates(ack: Acknowledgement) -> list[Flowable]:
         value = (format_rate(r.value) if r.unit == "rate" else
                  fr_amount(r.value) if r.unit == "amount" else f"{r.value:f}")
         parts = " ; ".join(f"{name} = {v:f}" for name, v in r.components)
-        source = r.source + (" — NON CONFIRMÉ" if r.unconfirmed else "")
+        # the XML carries every source in full; the page keeps each to a readable length
+        source = (r.source if len(r.source) <= 110 else r.source[:107] + "…") + (
+            " — NON CONFIRMÉ" if r.unconfirmed else "")
         rows.append([
             pdf.with_detail(r.parameter, parts or None, pdf.CELL),
             value,
