@@ -19,9 +19,13 @@ import os
 import re
 import secrets
 import signal
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +116,9 @@ class Pipeline:
         self.limits = formats.Limits.from_config(config.intake)
         self.layout = outbox.Layout(config.outbox)
         self._recovered = False
+        self._lanes_lock = threading.Lock()
+        self._busy: set[int] = set()
+        self._parsed: dict[int, ReadResult] = {}
 
     def close(self) -> None:
         self.pool.close()
@@ -135,19 +142,42 @@ class Pipeline:
         total = self.intake.pending_count()
         if progress is not None and total:
             progress(0, total)
-        while True:
-            with self.intake.claim_next() as file_id:
-                if file_id is None:
-                    break
-                outcome, reference = self.process(file_id)
-            summary.processed += 1
-            summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
-            summary.references.append(reference)
-            if progress is not None:
-                progress(summary.processed, max(total, summary.processed))
+        lanes = max(1, self.pool.size)
+        if lanes == 1 or total <= 1:
+            self._drain(summary, progress, total)
+        else:
+            # One lane per worker process: while a lane waits for its worker (parsing, drawing PDFs), the
+            # others record and deliver; the database serialises their writes.
+            with ThreadPoolExecutor(lanes, thread_name_prefix="intake") as lanes_pool:
+                for future in [lanes_pool.submit(self._drain, summary, progress, total) for _ in range(lanes)]:
+                    future.result()
+        summary.references.sort()
         if summary.busy:
             self._manifest(summary)
         return summary
+
+    def _drain(self, summary: BatchSummary, progress: Any, total: int) -> None:
+        """Work on files until none is left; several lanes may drain at once."""
+        while True:
+            with self._lanes_lock:  # pick a file no other lane holds
+                held = ExitStack()
+                file_id = held.enter_context(self.intake.claim_next(exclude=self._busy))
+                if file_id is None:
+                    held.close()
+                    return
+                self._busy.add(file_id)
+            try:
+                with held:  # the claim is released (and dropped once finished) before the lane lets go
+                    outcome, reference = self.process(file_id)
+            finally:
+                with self._lanes_lock:
+                    self._busy.discard(file_id)
+            with self._lanes_lock:
+                summary.processed += 1
+                summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
+                summary.references.append(reference)
+                if progress is not None:
+                    progress(summary.processed, max(total, summary.processed))
 
     def _run_id(self) -> str:
         return f"{self.clock.now():%Y%m%dT%H%M%S}-intake-{secrets.token_hex(3)}"
@@ -204,11 +234,19 @@ class Pipeline:
             log.exception("file.failed", reference=row.reference, state=row.state, error=type(exc).__name__)
             self._fail(row, exc)
             row = self.intake.file(file_id)
+        finally:
+            self._parsed.pop(file_id, None)
         return row.outcome or row.state, row.reference
 
     # validate ------------------------------------------------------------------------------------------
     def _read(self, row: FileRow) -> ReadResult:
-        return self.pool.run(read_upload, row.stored_path, row.original_name, self.limits)
+        """The file's value, parsed once per processing (parsing is deterministic: after a crash the same
+        bytes give the same value)."""
+        result = self._parsed.get(row.id)
+        if result is None:
+            result = self._parsed[row.id] = self.pool.run(read_upload, row.stored_path, row.original_name,
+                                                          self.limits)
+        return result
 
     def _validate(self, row: FileRow) -> None:
         if row.original_name.lower() == VERIFICATION_FILE:
@@ -411,12 +449,13 @@ class Pipeline:
                     funds = fund_totals(stored_lines(self.intake.contribution_lines(stored.id)))
                     notes += [n for n in self._contributions(decl).notes if n not in notes]
                     people = self.intake.line_people(stored.id)
-                pdf = render_declaration_pdf(
-                    decl, reference=reference, employer_name=info["name"], employer_address=info["address"],
+                pdf = self._draw(partial(
+                    render_declaration_pdf, decl, reference=reference, employer_name=info["name"],
+                    employer_address=info["address"],
                     received_at=row.received_at.astimezone(self.config.tz),
                     names={p: (ln, fn) for p, (_r, ln, fn) in people.items()},
                     registrations={p: r for p, (r, _ln, _fn) in people.items()},
-                    funds=funds, late=item.late, test=row.test)
+                    funds=funds, late=item.late, test=row.test))
                 written = outbox.write(self.layout, self.layout.declaration_pdf(
                     row.subscriber, decl.employer, str(decl.period), reference, row.test), pdf)
                 self._record_doc("declaration-pdf", written, row, employer_id=info["id"],
@@ -445,7 +484,8 @@ class Pipeline:
             payslip = self._payslip(request)
             reference = f"{row.reference}-P{item.index}"
             paths = {}
-            for suffix, data in (("pdf", render_payslip_pdf(payslip, reference=reference, test=row.test)),
+            for suffix, data in (("pdf", self._draw(partial(render_payslip_pdf, payslip, reference=reference,
+                                                            test=row.test))),
                                  ("xml", render_payslip_xml(payslip, reference=reference, test=row.test))):
                 written = outbox.write(self.layout, self.layout.payslip(
                     row.subscriber, request.employer, str(request.period), request.registration, reference,
@@ -487,13 +527,17 @@ class Pipeline:
     def _write_ack(self, row: FileRow, ack: Acknowledgement, variant: str = "") -> None:
         xml = render_ack_xml(ack)
         check_ack_xml(xml)  # never deliver an acknowledgement that breaks its own schema
-        pdf = render_ack_pdf(ack)
+        pdf = self._draw(partial(render_ack_pdf, ack))
         for suffix, data in (("xml", xml), ("pdf", pdf)):
             rel = self.layout.acknowledgement(row.subscriber, row.original_name if not variant else ack.file_name,
                                               row.reference, row.test, suffix, variant)
             written = outbox.write(self.layout, rel, data)
             self._record_doc(f"ack-{suffix}", written, row)
         crash_point("ack-written")
+
+    def _draw(self, render: Callable[[], bytes]) -> bytes:
+        """A PDF drawn in a worker process: drawing is the heaviest work, and it uses the other cores."""
+        return self.pool.run(render)
 
     def _record_doc(self, kind: str, written: outbox.Written, row: FileRow, **extra: Any) -> None:
         self.intake.add_document(kind=kind, path=written.path, sha256=written.sha256, size=written.size,

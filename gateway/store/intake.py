@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -136,8 +136,9 @@ class IntakeStore:
 
     # Claiming work -----------------------------------------------------------------------------
     @contextmanager
-    def claim_next(self) -> Iterator[int | None]:
-        """The next file to work on, held until the block ends.
+    def claim_next(self, exclude: Collection[int] = ()) -> Iterator[int | None]:
+        """The next file to work on (not one of ``exclude``, taken by this process's other threads), held until
+        the block ends.
 
         On PostgreSQL the claim row is locked FOR UPDATE SKIP LOCKED on a connection of its own, kept open
         while the file is processed (in other transactions): several processes never take the same file,
@@ -146,7 +147,9 @@ class IntakeStore:
         """
         if not self.postgres:
             with self.store.tx() as s:
-                file_id = s.scalar(select(IntakeClaim.received_file_id).order_by(IntakeClaim.received_file_id).limit(1))
+                file_id = s.scalar(select(IntakeClaim.received_file_id)
+                                   .where(IntakeClaim.received_file_id.not_in(list(exclude)))
+                                   .order_by(IntakeClaim.received_file_id).limit(1))
             yield file_id
             if file_id is not None:
                 with self.store.tx() as s:
@@ -156,8 +159,9 @@ class IntakeStore:
         with self.store.engine.connect() as conn:
             with conn.begin():
                 file_id = conn.execute(
-                    select(IntakeClaim.received_file_id).order_by(IntakeClaim.received_file_id)
-                    .limit(1).with_for_update(skip_locked=True)
+                    select(IntakeClaim.received_file_id)
+                    .where(IntakeClaim.received_file_id.not_in(list(exclude)))
+                    .order_by(IntakeClaim.received_file_id).limit(1).with_for_update(skip_locked=True)
                 ).scalar()
                 yield file_id
                 if file_id is not None:
