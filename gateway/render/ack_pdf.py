@@ -191,24 +191,18 @@ def _payslips(slips: Sequence[AckPayslip]) -> list[Flowable]:
 
 
 def _rates(ack: Acknowledgement) -> list[Flowable]:
-    """Every dated value the amounts come from: each figure traces back to one of these lines."""
-    rows: list[list[pdf.Cell]] = [["Paramètre", "Valeur", "Depuis le", "Source"]]
+    """Every dated value the amounts come from, in one compact paragraph (sources in full in the XML)."""
+    parts = []
     for r in ack.rates:
         value = (format_rate(r.value) if r.unit == "rate" else
                  fr_amount(r.value) if r.unit == "amount" else f"{r.value:f}")
-        parts = " ; ".join(f"{name} = {v:f}" for name, v in r.components)
-        # the XML carries every source in full; the page keeps each to a readable length
-        source = (r.source if len(r.source) <= 110 else r.source[:107] + "…") + (
-            " — NON CONFIRMÉ" if r.unconfirmed else "")
-        rows.append([
-            pdf.with_detail(r.parameter, parts or None, pdf.CELL),
-            value,
-            r.since.strftime("%d/%m/%Y"),
-            pdf.para(source, pdf.CELL_SMALL),
-        ])
+        flag = ", non confirmé" if r.unconfirmed else ""
+        parts.append(f"{r.parameter} = {value} (depuis le {r.since:%d/%m/%Y}{flag})")
     return [
         *pdf.heading("Taux et plafonds appliqués"),
-        pdf.table(rows, [170, 62, 56, 228], right=(1,)),
+        pdf.para(" · ".join(parts), pdf.CELL_SMALL),
+        pdf.para("La source de chaque valeur figure dans l'accusé XML (éléments « rate ») ; "
+                 "les valeurs en vigueur à une date : « gateway rates show --date AAAA-MM-JJ ».", pdf.CELL_SMALL),
     ]
 
 
