@@ -293,6 +293,8 @@ class Pipeline:
         rates: tuple[AppliedValue, ...] = ()
         if result.value is not None:
             view = self.store.records_view(row.subscriber)
+            items_of = list(_items_of(result.value))
+            view.prefetch((i.employer for i in items_of), _registrations(items_of))
             verdicts = {v.index: v for v in formats.check(result, context, view)}
             shared: dict[str, Finding] = {}
             applied: dict[tuple[str, str], AppliedValue] = {}
@@ -619,6 +621,14 @@ def _share_rate_warnings(findings: tuple[Finding, ...], shared: dict[str, Findin
         else:
             own.append(f)
     return own
+
+
+def _registrations(items: list[Any]) -> Iterator[str]:
+    for item in items:
+        if isinstance(item, Declaration):
+            yield from (line.registration for line in item.lines if line.registration)
+        else:
+            yield item.registration
 
 
 def _items_of(value: DeclarationFile | PayslipFile) -> Iterator[Any]:

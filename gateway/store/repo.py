@@ -305,10 +305,39 @@ class Store:
 
 
 class StoreView:
-    """The RecordsView of the declaration rules over the database (one short transaction per question)."""
+    """The RecordsView of the declaration rules over the database.
+
+    ``prefetch`` loads, in a few queries, the employees and employments a file mentions; the questions the
+    rules then ask about them are answered from memory (one view serves one file, at one moment).
+    """
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._employees: dict[str, KnownEmployee | None] = {}
+        self._jobs: dict[tuple[str, str], list[tuple[date, date | None]]] = {}
+        self._employers: set[str] = set()
+        self._prefetched: set[str] = set()
+
+    def prefetch(self, employers: Iterable[str], registrations: Iterable[str]) -> None:
+        regs = sorted(set(registrations))
+        numbers = sorted(set(employers))
+        with self._store.tx() as s:
+            for i in range(0, len(regs), 500):
+                chunk = regs[i:i + 500]
+                for e in s.scalars(select(Employee).where(Employee.registration.in_(chunk))):
+                    self._employees[e.registration] = KnownEmployee(e.registration, e.last_name, e.first_name,
+                                                                    e.birth_date)
+                for reg in chunk:
+                    self._employees.setdefault(reg, None)
+                rows = s.execute(
+                    select(Employer.number, Employee.registration, Employment.start, Employment.end)
+                    .join(Employer, Employer.id == Employment.employer_id)
+                    .join(Employee, Employee.id == Employment.employee_id)
+                    .where(Employer.number.in_(numbers), Employee.registration.in_(chunk)))
+                for number, reg, start, end in rows:
+                    self._jobs.setdefault((number, reg), []).append((start, end))
+        self._employers |= set(numbers)
+        self._prefetched |= set(regs)
 
     def is_assigned(self, subscriber: str, employer: str, on: date) -> bool:
         with self._store.tx() as s:
@@ -330,6 +359,8 @@ class StoreView:
             ) is not None
 
     def employee(self, registration: str) -> KnownEmployee | None:
+        if registration in self._employees:
+            return self._employees[registration]
         with self._store.tx() as s:
             e = s.scalar(select(Employee).where(Employee.registration == registration))
             if e is None:
@@ -337,6 +368,9 @@ class StoreView:
             return KnownEmployee(e.registration, e.last_name, e.first_name, e.birth_date)
 
     def is_employed(self, employer: str, registration: str, on: date) -> bool:
+        if employer in self._employers and registration in self._prefetched:
+            return any(start <= on and (end is None or end >= on)
+                       for start, end in self._jobs.get((employer, registration), ()))
         with self._store.tx() as s:
             return s.scalar(
                 select(Employment.id)
