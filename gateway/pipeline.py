@@ -142,7 +142,7 @@ class Pipeline:
         total = self.intake.pending_count()
         if progress is not None and total:
             progress(0, total)
-        lanes = max(1, self.pool.size)
+        lanes = max(1, self.pool.size * 2 if self.pool.size > 1 else 1)
         if lanes == 1 or total <= 1:
             self._drain(summary, progress, total)
         else:

@@ -8,6 +8,7 @@ times ISO 8601 with their offset, no timestamp of its own. The gateway checks ev
 from __future__ import annotations
 
 import functools
+import threading
 from datetime import datetime
 from decimal import Decimal
 
@@ -196,13 +197,20 @@ def _schema() -> etree.XMLSchema:
         raise SchemaError(f"{path}: {exc}") from exc
 
 
+# libxml2 compiles schemas and keeps a validator's error log per schema object: neither may run in two
+# threads at once (the intake's lanes deliver in parallel), so both go through this lock.
+_SCHEMA_LOCK = threading.Lock()
+
+
 def check_ack_xml(data: bytes) -> None:
     """Raise RenderError unless ``data`` is a well-formed acknowledgement valid against acknowledgement-1.xsd."""
-    schema = _schema()
     try:
         document = etree.fromstring(data, _safe_parser())
     except etree.XMLSyntaxError as exc:
         raise RenderError(f"accusé de réception XML mal formé: {exc}") from exc
-    if not schema.validate(document):
+    with _SCHEMA_LOCK:
+        schema = _schema()
+        if schema.validate(document):
+            return
         errors = "; ".join(f"ligne {e.line}: {e.message}" for e in list(schema.error_log)[:5])
-        raise RenderError(f"accusé de réception non conforme à {SCHEMA_FILE}: {errors}")
+    raise RenderError(f"accusé de réception non conforme à {SCHEMA_FILE}: {errors}")
