@@ -1,0 +1,356 @@
+"""Benchmark a national month: the real gateway end to end, and the bare-library floor for the same data.
+
+    .venv/bin/python bench/run.py                   # 6,500 employers, ~300 subscribers, 60,000 employees
+    .venv/bin/python bench/run.py --payslips 60000  # and 60,000 payslip requests
+    .venv/bin/python bench/run.py --quick           # a small month, to try it out
+
+Stages, each printed with its seconds and rates:
+  setup      synthetic records (bulk inserts, not measured as gateway work)
+  local      every declaration file dropped in the inboxes, then `gateway intake --once` (worker processes)
+  payslips   (with --payslips) the payslip requests, one file per employer, through the same intake
+  sftp       `gateway run` with its built-in SFTP server: N files uploaded with OpenSSH's sftp (one
+             connection per subscriber batch), wall time until every acknowledgement is in the outbox;
+             then the upload-to-acknowledgement latency of single files while the daemon is idle
+  floor      the same files through lxml parse + XSD validation, SQLAlchemy Core executemany of the same
+             lines, and one one-page ReportLab PDF per acknowledgement (and payslip): the libraries alone
+
+Everything runs on this machine (loopback only); figures vary with its load: run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert  # noqa: E402
+
+from gateway import config as config_mod  # noqa: E402
+from gateway import demo  # noqa: E402
+from gateway.store.models import Assignment, Employee, Employer, Employment, Subscriber  # noqa: E402
+from gateway.store.repo import Store  # noqa: E402
+
+PYTHON = sys.executable
+NOW = "2026-11-05T10:00:00+01:00"  # early November: October is open, not yet late
+PERIOD = "2026-10"
+
+
+def sizes(rng: random.Random, employers: int, employees: int) -> list[int]:
+    """Declaration sizes skewed like Monaco's: most employers under 5 employees, a few with hundreds."""
+    raw = [min(900.0, rng.paretovariate(1.1)) for _ in range(employers)]
+    scale = employees / sum(raw)
+    out = [max(1, round(r * scale)) for r in raw]
+    out[0] += employees - sum(out)
+    return out
+
+
+def setup(home: Path, subscribers: int, employers: int, employees: int, rng: random.Random) -> list[tuple[str, str, list[str]]]:
+    """Records in bulk; returns (subscriber, employer, registrations) per employer."""
+    (home / "gateway.toml").write_text(
+        '[sftp]\nenabled = false\n[intake]\nsettle_seconds = 0\n[logging]\nlevel = "WARNING"\n'
+        '[jobs]\nprefill = ""\nreminders = ""\nstatements = ""\nmandates = ""\nworkforce = ""\n'
+        'synthesis = ""\nretention = ""\n')
+    config = config_mod.load(home / "gateway.toml")
+    store = Store.connect(config)
+    store.upgrade()
+    demo.load(store)
+    now = datetime.now(timezone.utc)
+    plan = []
+    per_employer = sizes(rng, employers, employees)
+    with store.engine.begin() as conn:
+        conn.execute(insert(Subscriber), [
+            {"id": 1000 + s, "number": f"{500000 + s}", "name": f"Cabinet {s}", "email": f"c{s}@example.org",
+             "email_verified_at": now, "disabled": False, "created_at": now} for s in range(subscribers)])
+        conn.execute(insert(Employer), [
+            {"id": 10000 + e, "number": f"{600000 + e}", "name": f"Employeur {e}", "address": "Monaco",
+             "active": True, "building_trade": e % 17 == 0, "household": False, "direct_debit": False,
+             "created_at": now} for e in range(employers)])
+        conn.execute(insert(Assignment), [
+            {"subscriber_id": 1000 + e % subscribers, "employer_id": 10000 + e, "valid_from": date(2024, 1, 1)}
+            for e in range(employers)])
+        people, jobs, reg = [], [], 3_000_000
+        for e, n in enumerate(per_employer):
+            regs = []
+            for _ in range(n):
+                reg += 1
+                people.append({"id": reg, "registration": str(reg), "last_name": "DUPONT", "first_name": "Jean",
+                               "birth_date": date(1980, 1, 1), "provisional": False, "created_at": now})
+                jobs.append({"employer_id": 10000 + e, "employee_id": reg, "start": date(2020, 1, 1)})
+                regs.append(str(reg))
+            plan.append((f"{500000 + e % subscribers}", f"{600000 + e}", regs))
+        for i in range(0, len(people), 5000):
+            conn.execute(insert(Employee), people[i:i + 5000])
+            conn.execute(insert(Employment), jobs[i:i + 5000])
+    store.close()
+    return plan
+
+
+def declaration(employer: str, regs: list[str], rng: random.Random) -> bytes:
+    lines = "".join(
+        f'<employee registration="{r}"><gross>{rng.randint(1900, 9000)}.{rng.randint(0, 99):02d}</gross>'
+        f"<hours>169.00</hours></employee>" for r in regs)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<declarations xmlns="urn:csm-gateway:declaration:1" '
+            f'software="bench"><declaration employer="{employer}" period="{PERIOD}">{lines}</declaration>'
+            f"</declarations>\n").encode()
+
+
+def payslips(employer: str, regs: list[str]) -> bytes:
+    slips = "".join(
+        f'<payslip employer="{employer}" period="{PERIOD}" registration="{r}"><hourly-rate>19.50</hourly-rate>'
+        f'<hours>151.67</hours><overtime rate="25" hours="4"/>'
+        f'<element kind="bonus" label="Prime" amount="100.00"/></payslip>' for r in regs)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<payslip-requests xmlns="urn:csm-gateway:payslip:1">'
+            f"{slips}</payslip-requests>\n").encode()
+
+
+def drop_all(home: Path, files: list[tuple[str, str, bytes]]) -> None:
+    for subscriber, name, data in files:
+        folder = home / "inbox" / subscriber
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+
+
+def intake(home: Path) -> tuple[float, float]:
+    """(seconds, peak RSS MiB of the gateway's processes) of one `gateway intake --once`."""
+    env = {**os.environ, "GATEWAY_FAKE_NOW": NOW}
+    start = time.perf_counter()
+    done = subprocess.run([PYTHON, "-m", "gateway", "--config", str(home / "gateway.toml"), "intake", "--once"],
+                          env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"intake failed:\n{done.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return seconds, peak
+
+
+def failed(home: Path) -> int:
+    """Files the gateway parked as failed (a benchmark with failures measures nothing)."""
+    import sqlite3
+
+    with sqlite3.connect(home / "gateway.db") as db:
+        return db.execute("SELECT count(*) FROM received_files WHERE state = 'failed'").fetchone()[0]
+
+
+def count(home: Path, pattern: str) -> int:
+    return sum(1 for _ in (home / "outbox").rglob(pattern))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples: int) -> dict[str, float]:
+    """Upload through the built-in SFTP server with OpenSSH's client, with the real daemon running."""
+    sshpass, sftp = shutil.which("sshpass"), shutil.which("sftp")
+    if not (sshpass and sftp):
+        return {}
+    port = free_port()
+    text = (home / "gateway.toml").read_text().replace("[sftp]\nenabled = false\n",
+                                                       f"[sftp]\nenabled = true\nport = {port}\nfsync_uploads = true\n")
+    (home / "gateway.toml").write_text(text)
+    config = config_mod.load(home / "gateway.toml")
+    store = Store.connect(config)
+    subscribers = sorted({s for s, _n, _d in files})
+    for s in subscribers:
+        store.set_password(s, demo.PASSWORD)
+    store.close()
+    env = {**os.environ, "GATEWAY_FAKE_NOW": NOW}
+    # the daemon's log goes to a file: an undrained pipe would fill up and block the daemon mid-batch
+    daemon_log = (home / "daemon.log").open("w")
+    daemon = subprocess.Popen([PYTHON, "-m", "gateway", "--config", str(home / "gateway.toml"), "run", "--poll", "600"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=daemon_log, text=True)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        staging = Path(tempfile.mkdtemp(prefix="bench-up-"))
+        by_sub: dict[str, list[Path]] = {}
+        for subscriber, name, data in files:
+            p = staging / subscriber / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+            by_sub.setdefault(subscriber, []).append(p)
+        before = count(home, "*.ack.xml")
+        opts = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                "-o", "BatchMode=no", "-o", "PubkeyAuthentication=no", "-P", str(port)]
+        start = time.perf_counter()
+        for subscriber, paths in by_sub.items():
+            batch = staging / f"{subscriber}.batch"
+            batch.write_text("".join(f"put {p} inbox/{p.name}\n" for p in paths))
+            subprocess.run([sshpass, "-p", demo.PASSWORD, sftp, *opts, "-b", str(batch), f"{subscriber}@127.0.0.1"],
+                           check=True, capture_output=True)
+        uploaded = time.perf_counter() - start
+        while count(home, "*.ack.xml") < before + len(files):
+            if daemon.poll() is not None:
+                raise SystemExit((home / "daemon.log").read_text()[-3000:])
+            time.sleep(0.2)
+        total = time.perf_counter() - start
+        latencies = []
+        subscriber = subscribers[0]
+        for i in range(latency_samples):
+            one = staging / f"latency-{i}.xml"
+            one.write_bytes(files[i % len(files)][2].replace(b'software="bench"', f'software="bench-{i}"'.encode()))
+            batch = staging / "one.batch"
+            batch.write_text(f"put {one} inbox/{one.name}\n")
+            acks = count(home, "*.ack.xml")
+            t0 = time.perf_counter()
+            subprocess.run([sshpass, "-p", demo.PASSWORD, sftp, *opts, "-b", str(batch), f"{subscriber}@127.0.0.1"],
+                           check=True, capture_output=True)
+            while count(home, "*.ack.xml") <= acks:
+                time.sleep(0.02)
+            latencies.append(time.perf_counter() - t0)
+            time.sleep(0.3)
+        shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=120)
+        daemon_log.close()
+    latencies.sort()
+    return {"uploaded": uploaded, "total": total, "files": len(files),
+            "median": statistics.median(latencies) if latencies else 0.0,
+            "p95": latencies[max(0, int(len(latencies) * 0.95) - 1)] if latencies else 0.0}
+
+
+def floor(files: list[tuple[str, str, bytes]], payslip_count: int) -> dict[str, float]:
+    """The libraries alone on the same data: parse + validate, Core inserts, a one-page PDF per answer."""
+    from lxml import etree
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+    from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, create_engine
+
+    from gateway.formats.xsd import schemas_dir
+
+    schema = etree.XMLSchema(etree.fromstring((schemas_dir() / "declaration-1.xsd").read_bytes()))
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    t0 = time.perf_counter()
+    rows = []
+    for _s, _n, data in files:
+        doc = etree.fromstring(data, parser)
+        schema.assertValid(doc)
+        for emp in doc.iter("{urn:csm-gateway:declaration:1}employee"):
+            rows.append({"registration": emp.get("registration"), "gross": emp[0].text, "hours": emp[1].text})
+    parse = time.perf_counter() - t0
+    tmp = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    engine = create_engine(f"sqlite:///{tmp}/floor.db")
+    meta = MetaData()
+    lines = Table("lines", meta, Column("id", Integer, primary_key=True), Column("registration", String(12)),
+                  Column("gross", Numeric(12, 2)), Column("hours", Numeric(12, 2)))
+    meta.create_all(engine)
+    t0 = time.perf_counter()
+    per_file = max(1, len(rows) // max(1, len(files)))
+    for i in range(0, len(rows), per_file):  # one transaction per declaration, as the gateway does
+        with engine.begin() as conn:
+            conn.execute(insert(lines), rows[i:i + per_file])
+    db = time.perf_counter() - t0
+    shutil.rmtree(tmp, ignore_errors=True)
+    t0 = time.perf_counter()
+    for i in range(len(files) + payslip_count):
+        buf = io.BytesIO()
+        c = Canvas(buf, pagesize=A4, invariant=1)
+        c.setFont("Helvetica-Bold", 14)
+        c.drawString(60, 780, f"Accusé de réception GW-{i:08d}")
+        c.setFont("Helvetica", 9)
+        for k in range(25):
+            c.drawString(60, 740 - 14 * k, f"ligne {k}: déclaration, employeur, période, statut, montants")
+        c.showPage()
+        c.save()
+    pdf = time.perf_counter() - t0
+    return {"parse": parse, "db": db, "pdf": pdf, "total": parse + db + pdf}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--employers", type=int, default=6500)
+    ap.add_argument("--subscribers", type=int, default=300)
+    ap.add_argument("--employees", type=int, default=60000)
+    ap.add_argument("--payslips", type=int, default=0, help="payslip requests (0: none)")
+    ap.add_argument("--sftp-files", type=int, default=1000, help="files sent through SFTP (0: skip the stage)")
+    ap.add_argument("--latency-samples", type=int, default=20)
+    ap.add_argument("--quick", action="store_true", help="a small month (300 employers, 3,000 employees)")
+    ap.add_argument("--keep", action="store_true", help="keep the benchmark's gateway home")
+    args = ap.parse_args()
+    if args.quick:
+        args.employers, args.subscribers, args.employees = 300, 30, 3000
+        args.sftp_files, args.latency_samples = min(args.sftp_files, 100), min(args.latency_samples, 10)
+        args.payslips = min(args.payslips, 3000)
+    rng = random.Random(20261105)
+    home = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
+    print(f"machine: {os.cpu_count()} cores; home {home}")
+    t0 = time.perf_counter()
+    plan = setup(home, args.subscribers, args.employers, args.employees, rng)
+    print(f"setup     {time.perf_counter() - t0:7.1f} s  {len(plan)} employers, {args.employees} employees, "
+          f"{args.subscribers} subscribers")
+    sftp_part = plan[:args.sftp_files] if args.sftp_files else []
+    local_part = plan[len(sftp_part):]
+    local = [(s, f"decl-{e}.xml", declaration(e, regs, rng)) for s, e, regs in local_part]
+    drop_all(home, local)
+    employees = sum(len(r) for _s, _e, r in local_part)
+    seconds, peak = intake(home)
+    pdfs = count(home, "*.pdf")
+    print(f"local     {seconds:7.1f} s  {len(local) / seconds:7.1f} files/s  {employees / seconds:8.0f} employees/s  "
+          f"{pdfs / seconds:6.1f} PDFs/s  peak RSS {peak:.0f} MiB")
+    results = {"local": seconds}
+    slips = 0
+    if args.payslips:
+        chosen, budget = [], args.payslips
+        for s, e, regs in local_part:
+            if budget <= 0:
+                break
+            take = regs[:budget]
+            chosen.append((s, f"payslips-{e}.xml", payslips(e, take)))
+            budget -= len(take)
+        slips = args.payslips - budget
+        before = count(home, "*.pdf")
+        drop_all(home, chosen)
+        seconds, peak = intake(home)
+        made = count(home, "*.pdf") - before
+        print(f"payslips  {seconds:7.1f} s  {slips / seconds:7.1f} payslips/s  {made / seconds:6.1f} PDFs/s  "
+              f"peak RSS {peak:.0f} MiB")
+        results["payslips"] = seconds
+    if sftp_part:
+        files = [(s, f"sftp-{e}.xml", declaration(e, regs, rng)) for s, e, regs in sftp_part]
+        got = sftp_stage(home, files, args.latency_samples)
+        if got:
+            print(f"sftp      {got['total']:7.1f} s  {got['files'] / got['total']:7.1f} files/s end to end "
+                  f"(uploads alone {got['files'] / got['uploaded']:.1f} files/s)")
+            print(f"latency   upload → acknowledgement, daemon idle: median {got['median']:.2f} s, "
+                  f"p95 {got['p95']:.2f} s")
+            results["sftp"] = got["total"]
+    all_files = local + ([(s, f"sftp-{e}.xml", declaration(e, regs, rng)) for s, e, regs in sftp_part])
+    fl = floor(all_files, slips)
+    print(f"floor     {fl['total']:7.1f} s  (lxml parse+XSD {fl['parse']:.1f} s, SQLAlchemy Core inserts "
+          f"{fl['db']:.1f} s, one-page PDFs {fl['pdf']:.1f} s)")
+    gateway_total = sum(results.values())
+    broken = failed(home)
+    if broken:
+        print(f"FAILED    {broken} file(s) parked as failed: see {home} (kept)")
+        args.keep = True
+    print(f"ratio     gateway {gateway_total:.1f} s / floor {fl['total']:.1f} s = {gateway_total / fl['total']:.2f}×")
+    if args.keep:
+        print(f"kept: {home}")
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
