@@ -14,7 +14,7 @@ import resource
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -72,20 +72,44 @@ class WorkerPool:
         self.limits = limits
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        # Linux delivers PR_SET_PDEATHSIG when the *thread* that forked the worker ends, and the executor
+        # spawns workers from whichever thread submits: started from a short-lived intake lane, they were
+        # killed when the lane ended, leaving a broken pool for the daemon's next batch. One long-lived
+        # thread of the pool's own starts them all instead.
+        self._parent = ThreadPoolExecutor(1, thread_name_prefix="workers-parent")
 
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=self.size,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_init_worker,
-                    initargs=(self.limits.memory_mb, os.getpid()),
-                )
+                self._executor = self._parent.submit(self._start).result()
             return self._executor
 
+    def _start(self) -> ProcessPoolExecutor:
+        executor = ProcessPoolExecutor(
+            max_workers=self.size,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(self.limits.memory_mb, os.getpid()),
+        )
+        # All workers now, from this thread: the executor then never spawns from a submitting thread
+        # (it only spawns while it has fewer than max_workers). Private but present in 3.9 to 3.13;
+        # without it the workers start on demand as before.
+        launch = getattr(executor, "_launch_processes", None)
+        if launch is not None:
+            launch()
+        return executor
+
     def submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
-        return self._pool().submit(_run_limited, self.limits.cpu_seconds, func, args)
+        try:
+            return self._pool().submit(_run_limited, self.limits.cpu_seconds, func, args)
+        except BrokenProcessPool:
+            # a worker died between two files (OOM killer, kill -9): rebuild once instead of failing every
+            # file after it
+            self._reset("worker died while idle")
+            try:
+                return self._pool().submit(_run_limited, self.limits.cpu_seconds, func, args)
+            except BrokenProcessPool:
+                raise TechnicalError("le processus de traitement ne démarre plus") from None
 
     def result(self, future: Future[T]) -> T:
         """Wait for ``future`` within the wall-clock limit; a crash or overrun rebuilds the pool."""
@@ -117,6 +141,7 @@ class WorkerPool:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        self._parent.shutdown(wait=True)
 
 
 class InlinePool:

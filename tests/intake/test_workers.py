@@ -3,6 +3,9 @@ pool comes back for the next file."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from gateway.errors import TechnicalError
@@ -33,3 +36,12 @@ def test_cpu_limit(pool) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(TechnicalError):
         pool.run(workload.spin, 10)
     assert pool.run(workload.echo, "next file") == "next file"
+
+
+def test_workers_outlive_the_thread_that_first_used_them(pool) -> None:  # type: ignore[no-untyped-def]
+    # the intake's lanes are threads that end with each batch; the daemon's next batch needs the workers
+    lane = threading.Thread(target=pool.run, args=(workload.echo, "first batch"))
+    lane.start()
+    lane.join()
+    time.sleep(0.5)  # time for a parent-death signal to land
+    assert pool.run(workload.echo, "next batch") == "next batch"
