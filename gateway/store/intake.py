@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from gateway.store.models import Declaration as DeclarationRow
 from gateway.store.repo import Store, utcnow
 
 TERMINAL = ("delivered", "refused", "failed")
+_CHUNK = 500  # values per IN (...) list, well under every database's parameter limit
 PROVISIONAL_PREFIX = "99"  # provisional registrations: 99xxxxxxx, a range the Caisses do not issue
 
 
@@ -233,16 +234,37 @@ class IntakeStore:
             raise
 
     def _add_lines(self, s: Session, row: DeclarationRow, employer_id: int, decl: Declaration, now: datetime) -> None:
-        for position, line in enumerate(decl.lines, start=1):
-            employee = self._employee_for(s, line, now)
-            dl = DeclarationLine(declaration_id=row.id, employee_id=employee.id, position=position,
-                                 gross=line.gross, hours=line.hours, director=line.director,
-                                 unemployment_insurance=line.unemployment_insurance)
-            s.add(dl)
-            s.flush()
-            for ev in line.events:
-                s.add(DeclarationEvent(line_id=dl.id, type=ev.type.value, start=ev.start, end=ev.end, hours=ev.hours))
-            self._update_employment(s, employer_id, employee.id, decl.period, line.events)
+        """The declaration's lines, their events and the employments they imply, in a few executemany
+        statements: one INSERT per line was most of the recording time of a large declaration."""
+        registered = self._employee_ids(s, [line.registration for line in decl.lines if line.registration])
+        employee_ids = []
+        for line in decl.lines:
+            if line.registration:
+                employee_id = registered.get(line.registration)
+                assert employee_id is not None, "checked by the rules"
+            else:  # a new employee: rare, one at a time (provisional numbers are drawn in order)
+                employee_id = self._employee_for(s, line, now).id
+            employee_ids.append(employee_id)
+        s.execute(insert(DeclarationLine), [
+            {"declaration_id": row.id, "employee_id": employee_id, "position": position, "gross": line.gross,
+             "hours": line.hours, "director": line.director, "unemployment_insurance": line.unemployment_insurance}
+            for position, (line, employee_id) in enumerate(zip(decl.lines, employee_ids), start=1)])
+        if any(line.events for line in decl.lines):
+            line_ids = dict(s.execute(select(DeclarationLine.position, DeclarationLine.id)
+                                      .where(DeclarationLine.declaration_id == row.id)).all())
+            s.execute(insert(DeclarationEvent), [
+                {"line_id": line_ids[position], "type": ev.type.value, "start": ev.start, "end": ev.end,
+                 "hours": ev.hours}
+                for position, line in enumerate(decl.lines, start=1) for ev in line.events])
+        self._update_employments(s, employer_id, list(zip(employee_ids, (line.events for line in decl.lines))),
+                                 decl.period)
+
+    def _employee_ids(self, s: Session, registrations: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for i in range(0, len(registrations), _CHUNK):
+            found.update(s.execute(select(Employee.registration, Employee.id)
+                                   .where(Employee.registration.in_(registrations[i:i + _CHUNK]))).tuples().all())
+        return found
 
     def _employee_for(self, s: Session, line: Any, now: datetime) -> Employee:
         if line.registration:
@@ -271,24 +293,43 @@ class IntakeStore:
         number = int(top) + 1 if top else int(PROVISIONAL_PREFIX + "0000001")
         return f"{number:09d}"
 
-    def _update_employment(self, s: Session, employer_id: int, employee_id: int, period: Period,
-                           events: Sequence[Any]) -> None:
-        hire = next((e.start for e in events if e.type is EventType.HIRE), None)
-        departure = next((e.end for e in events if e.type is EventType.DEPARTURE), None)
-        current = s.scalar(select(Employment).where(
-            Employment.employer_id == employer_id, Employment.employee_id == employee_id,
-            Employment.start <= period.last_day,
-            or_(Employment.end.is_(None), Employment.end >= period.first_day),
-        ).order_by(Employment.start.desc()).limit(1))
-        if hire is not None and (current is None or (current.end is not None and current.end < hire)):
-            current = Employment(employer_id=employer_id, employee_id=employee_id, start=hire, end=None)
-            s.add(current)
-        elif current is None:
-            # declared without a hire event and unknown to the register: employed at least this month
-            current = Employment(employer_id=employer_id, employee_id=employee_id, start=period.first_day, end=None)
-            s.add(current)
-        if departure is not None:
-            current.end = departure
+    def _update_employments(self, s: Session, employer_id: int, lines: list[tuple[int, Sequence[Any]]],
+                            period: Period) -> None:
+        """Each line's employment with this employer: opened by a hire (or by the declaration itself when the
+        register does not know it), closed by a departure. The current employments of all the lines are read
+        in one query and written back in two statements."""
+        ids = sorted({employee_id for employee_id, _events in lines})
+        current: dict[int, dict[str, Any]] = {}
+        for i in range(0, len(ids), _CHUNK):
+            for job in s.execute(select(Employment.id, Employment.employee_id, Employment.start, Employment.end).where(
+                    Employment.employer_id == employer_id, Employment.employee_id.in_(ids[i:i + _CHUNK]),
+                    Employment.start <= period.last_day,
+                    or_(Employment.end.is_(None), Employment.end >= period.first_day),
+            ).order_by(Employment.start.desc(), Employment.id)).mappings():
+                current.setdefault(job["employee_id"], dict(job))  # the latest start, as the query per line took
+        new: list[dict[str, Any]] = []
+        ended: dict[int, date] = {}
+        for employee_id, events in lines:
+            hire = next((e.start for e in events if e.type is EventType.HIRE), None)
+            departure = next((e.end for e in events if e.type is EventType.DEPARTURE), None)
+            job = current.get(employee_id)
+            if hire is not None and (job is None or (job["end"] is not None and job["end"] < hire)):
+                job = current[employee_id] = {"id": None, "employee_id": employee_id, "start": hire, "end": None}
+                new.append(job)
+            elif job is None:
+                # declared without a hire event and unknown to the register: employed at least this month
+                job = current[employee_id] = {"id": None, "employee_id": employee_id, "start": period.first_day,
+                                              "end": None}
+                new.append(job)
+            if departure is not None:
+                job["end"] = departure
+                if job["id"] is not None:
+                    ended[job["id"]] = departure
+        if new:
+            s.execute(insert(Employment), [{"employer_id": employer_id, "employee_id": j["employee_id"],
+                                            "start": j["start"], "end": j["end"]} for j in new])
+        if ended:
+            s.execute(update(Employment), [{"id": job_id, "end": end} for job_id, end in ended.items()])
 
     # Contributions -------------------------------------------------------------------------------
     def declarations_of(self, file_id: int) -> list[DeclarationRow]:
@@ -399,11 +440,12 @@ class IntakeStore:
                 return
             line_ids = dict(s.execute(select(DeclarationLine.position, DeclarationLine.id)
                                       .where(DeclarationLine.declaration_id == declaration_id)).all())
-            s.add_all(Contribution(
-                declaration_id=declaration_id, line_id=line_ids.get(c.line_position or -1), fund=c.fund,
-                share=c.share.value, base=c.base, ceiling=c.ceiling, rate=c.rate, amount=c.amount,
-                rate_parameter=c.rate_use.parameter, rate_since=c.rate_use.since, rate_source=c.rate_use.source,
-            ) for c in result.lines)
+            if result.lines:  # one executemany: several rows per employee
+                s.execute(insert(Contribution), [dict(
+                    declaration_id=declaration_id, line_id=line_ids.get(c.line_position or -1), fund=c.fund,
+                    share=c.share.value, base=c.base, ceiling=c.ceiling, rate=c.rate, amount=c.amount,
+                    rate_parameter=c.rate_use.parameter, rate_since=c.rate_use.since, rate_source=c.rate_use.source,
+                ) for c in result.lines])
             row.computed_at = computed_at
 
     def contribution_lines(self, declaration_id: int) -> list[Contribution]:
