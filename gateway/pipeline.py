@@ -119,6 +119,9 @@ class Pipeline:
         self._lanes_lock = threading.Lock()
         self._busy: set[int] = set()
         self._parsed: dict[int, ReadResult] = {}
+        # What one lane learns while it processes one file (employers, contributions, documents written),
+        # kept for that processing only: each step used to ask the database or recompute it again.
+        self._local = threading.local()
 
     def close(self) -> None:
         self.pool.close()
@@ -223,6 +226,8 @@ class Pipeline:
     def process(self, file_id: int) -> tuple[str, str]:
         """Bring one file from its recorded state to the end; returns (outcome, reference)."""
         row = self.intake.file(file_id)
+        self._local.memo = {}
+        self._local.documents = []
         try:
             steps = {"received": self._validate, "validated": self._record, "recorded": self._compute,
                      "computed": self._deliver}
@@ -236,6 +241,8 @@ class Pipeline:
             row = self.intake.file(file_id)
         finally:
             self._parsed.pop(file_id, None)
+            self._local.memo = None
+            self._local.documents = None
         return row.outcome or row.state, row.reference
 
     # validate ------------------------------------------------------------------------------------------
@@ -361,12 +368,33 @@ class Pipeline:
         parameter = self.book.parameters.get(name)
         return parameter.unit.value if parameter is not None else "rate"
 
+    def _memo(self) -> dict[tuple[str, Any], Any] | None:
+        """The memo of the file this lane is processing (None outside ``process``)."""
+        return getattr(self._local, "memo", None)
+
+    def _employer_info(self, number: str) -> dict[str, Any] | None:
+        memo = self._memo()
+        if memo is None:
+            return self.intake.employer_info(number)
+        if ("employer", number) not in memo:
+            memo[("employer", number)] = self.intake.employer_info(number)
+        return memo[("employer", number)]  # type: ignore[no-any-return]
+
     def _contributions(self, decl: Declaration) -> Any:
-        info = self.intake.employer_info(decl.employer) or {"building_trade": False, "household": False}
+        """Contributions of a declaration: pure given the rates and the employer, so computed once per
+        processing (validation, computation and delivery each needed them)."""
+        memo = self._memo()
+        key = ("contributions", decl.index)
+        if memo is not None and key in memo:
+            return memo[key]
+        info = self._employer_info(decl.employer) or {"building_trade": False, "household": False}
         spans = {i: employment_from_events(line, decl.period) for i, line in enumerate(decl.lines, 1)}
-        return compute_declaration(decl, self.book, building_trade=info["building_trade"],
-                                   household=info["household"], employments=spans,
-                                   stale_after_days=self.config.rates.stale_after_days)
+        result = compute_declaration(decl, self.book, building_trade=info["building_trade"],
+                                     household=info["household"], employments=spans,
+                                     stale_after_days=self.config.rates.stale_after_days)
+        if memo is not None:
+            memo[key] = result
+        return result
 
     # record ----------------------------------------------------------------------------------------------
     def _record(self, row: FileRow) -> None:
@@ -437,7 +465,7 @@ class Pipeline:
             decl = by_index[item.index]
             funds: tuple[Any, ...] = ()
             reference = None
-            info = self.intake.employer_info(decl.employer) if item.accepted else None
+            info = self._employer_info(decl.employer) if item.accepted else None
             if item.accepted and info is not None:
                 if row.test:
                     result = self._contributions(decl)
@@ -481,7 +509,7 @@ class Pipeline:
                 out.append(AckPayslip(item.index, request.employer, str(request.period), request.registration,
                                       status, findings=item.findings))
                 continue
-            info = self.intake.employer_info(request.employer)
+            info = self._employer_info(request.employer)
             assert info is not None, "checked by the rules"
             payslip = self._payslip(request)
             reference = f"{row.reference}-P{item.index}"
@@ -502,7 +530,7 @@ class Pipeline:
 
     def _payslip(self, request: PayslipRequest) -> Payslip:
         """The payslip of an accepted request (pure given the records: computed at validation and delivery)."""
-        info = self.intake.employer_info(request.employer)
+        info = self._employer_info(request.employer)
         person = self.intake.employee_for_payslip(request.employer, request.registration, request.period)
         assert info is not None and person is not None, "checked by the rules"
         return compute_payslip(
@@ -535,6 +563,7 @@ class Pipeline:
                                               row.reference, row.test, suffix, variant)
             written = outbox.write(self.layout, rel, data)
             self._record_doc(f"ack-{suffix}", written, row)
+        self._flush_docs()
         crash_point("ack-written")
 
     def _draw(self, render: Callable[[], bytes]) -> bytes:
@@ -542,9 +571,21 @@ class Pipeline:
         return self.pool.run(render)
 
     def _record_doc(self, kind: str, written: outbox.Written, row: FileRow, **extra: Any) -> None:
-        self.intake.add_document(kind=kind, path=written.path, sha256=written.sha256, size=written.size,
-                                 subscriber_id=row.subscriber_id, received_file_id=row.id,
-                                 created_at=self.clock.now(), **extra)
+        """A delivered document, recorded with the acknowledgement in one transaction (one per document
+        cost more than drawing a small PDF); written again after a crash, its row is updated."""
+        doc = dict(kind=kind, path=written.path, sha256=written.sha256, size=written.size,
+                   subscriber_id=row.subscriber_id, received_file_id=row.id, created_at=self.clock.now(), **extra)
+        pending = getattr(self._local, "documents", None)
+        if pending is None:  # outside ``process`` (a duplicate's acknowledgement): at once
+            self.intake.add_documents([doc])
+        else:
+            pending.append(doc)
+
+    def _flush_docs(self) -> None:
+        pending = getattr(self._local, "documents", None)
+        if pending:
+            self.intake.add_documents(pending)
+            pending.clear()
 
     # duplicates and failures --------------------------------------------------------------------------------
     def _deliver_duplicate(self, dup: Duplicate, claimed: Claimed, size: int, received_at: datetime) -> None:

@@ -195,12 +195,12 @@ class IntakeStore:
 
     # Steps ---------------------------------------------------------------------------------------
     def set_state(self, file_id: int, state: str, **values: Any) -> None:
-        with self.store.tx() as s:
-            row = s.get_one(ReceivedFile, file_id)
-            row.state = state
-            row.updated_at = utcnow()
-            for key, value in values.items():
-                setattr(row, key, value)
+        with self.store.tx() as s:  # one UPDATE (the ORM read the row first)
+            done = s.execute(update(ReceivedFile).where(ReceivedFile.id == file_id)
+                             .values(state=state, updated_at=utcnow(), **values)
+                             .execution_options(synchronize_session=False))
+            if done.rowcount != 1:
+                raise LookupError(f"received file {file_id} not found")
 
     def record_declaration(self, *, file_id: int | None, reference: str, decl: Declaration, late: bool,
                            received_at: datetime, recorded_at: datetime, kind: str = "original",
@@ -263,7 +263,7 @@ class IntakeStore:
         found: dict[str, int] = {}
         for i in range(0, len(registrations), _CHUNK):
             found.update(s.execute(select(Employee.registration, Employee.id)
-                                   .where(Employee.registration.in_(registrations[i:i + _CHUNK]))).tuples().all())
+                                   .where(Employee.registration.in_(registrations[i:i + _CHUNK]))).all())
         return found
 
     def _employee_for(self, s: Session, line: Any, now: datetime) -> Employee:
@@ -467,6 +467,19 @@ class IntakeStore:
                                declaration_id=declaration_id, period=period, created_at=created_at))
             else:
                 doc.sha256, doc.size, doc.removed_at = sha256, size, None
+
+    def add_documents(self, documents: Sequence[dict[str, Any]]) -> None:
+        """Several delivered documents (``add_document``'s arguments each) in one transaction."""
+        with self.store.tx() as s:
+            paths = [d["path"] for d in documents]
+            known = {doc.path: doc for doc in s.scalars(select(Document).where(Document.path.in_(paths)))}
+            for d in documents:
+                doc = known.get(d["path"])
+                if doc is None:
+                    doc = known[d["path"]] = Document(**d)
+                    s.add(doc)
+                else:
+                    doc.sha256, doc.size, doc.removed_at = d["sha256"], d["size"], None
 
     def documents_of(self, file_id: int) -> list[Document]:
         with self.store.tx() as s:
