@@ -125,17 +125,41 @@ def drop_all(home: Path, files: list[tuple[str, str, bytes]]) -> None:
         (folder / name).write_bytes(data)
 
 
-def intake(home: Path) -> tuple[float, float]:
-    """(seconds, peak RSS MiB of the gateway's processes) of one `gateway intake --once`."""
+# `gateway intake --once`, with the CPU seconds of the gateway's main process and of its worker processes
+# reported at exit (workers are spawned: they do not re-run this -c code)
+INTAKE = """
+import atexit, json, resource, sys
+def _cpu():
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("BENCH-CPU " + json.dumps({"main": me.ru_utime + me.ru_stime, "workers": kids.ru_utime + kids.ru_stime,
+          "rss_main": me.ru_maxrss / 1024, "rss_workers": kids.ru_maxrss / 1024}), file=sys.stderr)
+atexit.register(_cpu)
+from gateway.cli import main
+main()
+"""
+
+
+def intake(home: Path) -> tuple[float, dict[str, float]]:
+    """(seconds, CPU seconds and peak RSS MiB of the main and worker processes) of one `gateway intake --once`."""
     env = {**os.environ, "GATEWAY_FAKE_NOW": NOW}
     start = time.perf_counter()
-    done = subprocess.run([PYTHON, "-m", "gateway", "--config", str(home / "gateway.toml"), "intake", "--once"],
-                          env=env, capture_output=True, text=True)
+    done = subprocess.run([PYTHON, "-c", INTAKE, "--config", str(home / "gateway.toml"), "intake", "--once"],
+                          env=env, capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(f"intake failed:\n{done.stderr[-3000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return seconds, peak
+    line = next((x for x in done.stderr.splitlines() if x.startswith("BENCH-CPU ")), "BENCH-CPU {}")
+    import json
+
+    return seconds, json.loads(line.split(" ", 1)[1])
+
+
+def cpu_text(cpu: dict[str, float], seconds: float) -> str:
+    if not cpu:
+        return ""
+    return (f"\n          CPU: main process {cpu['main']:.1f} s (files, rules, database), workers {cpu['workers']:.1f} s "
+            f"(parse, PDFs) = {(cpu['main'] + cpu['workers']) / seconds:.2f} cores busy; "
+            f"peak RSS main {cpu['rss_main']:.0f} MiB, largest worker {cpu['rss_workers']:.0f} MiB")
 
 
 def failed(home: Path) -> int:
@@ -305,11 +329,12 @@ def main() -> None:
     local = [(s, f"decl-{e}.xml", declaration(e, regs, rng)) for s, e, regs in local_part]
     drop_all(home, local)
     employees = sum(len(r) for _s, _e, r in local_part)
-    seconds, peak = intake(home)
+    seconds, cpu = intake(home)
     pdfs = count(home, "*.pdf")
     print(f"local     {seconds:7.1f} s  {len(local) / seconds:7.1f} files/s  {employees / seconds:8.0f} employees/s  "
-          f"{pdfs / seconds:6.1f} PDFs/s  peak RSS {peak:.0f} MiB")
+          f"{pdfs / seconds:6.1f} PDFs/s ({pdfs} PDFs){cpu_text(cpu, seconds)}")
     results = {"local": seconds}
+    cpus = [cpu]
     slips = 0
     if args.payslips:
         chosen, budget = [], args.payslips
@@ -322,22 +347,28 @@ def main() -> None:
         slips = args.payslips - budget
         before = count(home, "*.pdf")
         drop_all(home, chosen)
-        seconds, peak = intake(home)
+        seconds, cpu = intake(home)
         made = count(home, "*.pdf") - before
-        print(f"payslips  {seconds:7.1f} s  {slips / seconds:7.1f} payslips/s  {made / seconds:6.1f} PDFs/s  "
-              f"peak RSS {peak:.0f} MiB")
+        print(f"payslips  {seconds:7.1f} s  {slips / seconds:7.1f} payslips/s  {made / seconds:6.1f} PDFs/s "
+              f"({made} PDFs){cpu_text(cpu, seconds)}")
         results["payslips"] = seconds
+        cpus.append(cpu)
     if sftp_part:
         files = [(s, f"sftp-{e}.xml", declaration(e, regs, rng)) for s, e, regs in sftp_part]
         got = sftp_stage(home, files, args.latency_samples)
         if got:
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"sftp      {got['total']:7.1f} s  {got['files'] / got['total']:7.1f} files/s end to end "
-                  f"(uploads alone {got['files'] / got['uploaded']:.1f} files/s)")
+                  f"(uploads alone {got['files'] / got['uploaded']:.1f} files/s); largest gateway process "
+                  f"{peak:.0f} MiB RSS")
             print(f"latency   upload → acknowledgement, daemon idle: median {got['median']:.2f} s, "
                   f"p95 {got['p95']:.2f} s")
             results["sftp"] = got["total"]
-    all_files = local + ([(s, f"sftp-{e}.xml", declaration(e, regs, rng)) for s, e, regs in sftp_part])
-    fl = floor(all_files, slips)
+    # the floor of the local files (and payslips) apart, to compare with the local intake's CPU; then the SFTP files
+    fl_local = floor(local, slips)
+    fl_sftp = floor([(s, f"sftp-{e}.xml", declaration(e, regs, rng)) for s, e, regs in sftp_part], 0) \
+        if "sftp" in results else {"parse": 0.0, "db": 0.0, "pdf": 0.0, "total": 0.0}
+    fl = {k: fl_local[k] + fl_sftp[k] for k in fl_local}
     print(f"floor     {fl['total']:7.1f} s  (lxml parse+XSD {fl['parse']:.1f} s, SQLAlchemy Core inserts "
           f"{fl['db']:.1f} s, one-page PDFs {fl['pdf']:.1f} s)")
     gateway_total = sum(results.values())
@@ -346,6 +377,12 @@ def main() -> None:
         print(f"FAILED    {broken} file(s) parked as failed: see {home} (kept)")
         args.keep = True
     print(f"ratio     gateway {gateway_total:.1f} s / floor {fl['total']:.1f} s = {gateway_total / fl['total']:.2f}×")
+    if all(cpus):
+        main_cpu, workers_cpu = sum(c["main"] for c in cpus), sum(c["workers"] for c in cpus)
+        print(f"          by process (local intake CPU vs the floor's single-process seconds): workers (parse, PDFs) "
+              f"{workers_cpu:.1f} s / {fl_local['parse'] + fl_local['pdf']:.1f} s = "
+              f"{workers_cpu / (fl_local['parse'] + fl_local['pdf']):.1f}×; main (rules, records, files) "
+              f"{main_cpu:.1f} s / database floor {fl_local['db']:.1f} s = {main_cpu / fl_local['db']:.1f}×")
     if args.keep:
         print(f"kept: {home}")
     else:
