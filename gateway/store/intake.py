@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import Row, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -176,11 +176,11 @@ class IntakeStore:
 
     # Reading a file's row ----------------------------------------------------------------------
     def file(self, file_id: int) -> FileRow:
-        with self.store.tx() as s:
-            r, number = s.execute(select(ReceivedFile, Subscriber.number)
-                                  .join(Subscriber, Subscriber.id == ReceivedFile.subscriber_id)
-                                  .where(ReceivedFile.id == file_id)).one()
-            return _file_row(r, number)
+        with self.store.tx() as s:  # a plain row, no ORM object: read after every step of every file
+            r = s.execute(select(ReceivedFile.__table__, Subscriber.number.label("subscriber_number"))
+                          .join(Subscriber, Subscriber.id == ReceivedFile.subscriber_id)
+                          .where(ReceivedFile.id == file_id)).one()
+            return _file_row(r, r.subscriber_number)
 
     def find_file(self, reference_or_name: str) -> list[FileRow]:
         with self.store.tx() as s:
@@ -448,9 +448,11 @@ class IntakeStore:
                 ) for c in result.lines])
             row.computed_at = computed_at
 
-    def contribution_lines(self, declaration_id: int) -> list[Contribution]:
+    def contribution_lines(self, declaration_id: int) -> list[Row[Any]]:
+        """The stored contribution rows (plain rows with the columns' names: loading ORM objects cost more
+        than the acknowledgement that sums them)."""
         with self.store.tx() as s:
-            return list(s.scalars(select(Contribution).where(Contribution.declaration_id == declaration_id)
+            return list(s.execute(select(Contribution.__table__).where(Contribution.declaration_id == declaration_id)
                                   .order_by(Contribution.id)))
 
     # Documents -----------------------------------------------------------------------------------
@@ -486,7 +488,7 @@ class IntakeStore:
             return list(s.scalars(select(Document).where(Document.received_file_id == file_id).order_by(Document.id)))
 
 
-def _file_row(r: ReceivedFile, number: str) -> FileRow:
+def _file_row(r: ReceivedFile | Row[Any], number: str) -> FileRow:
     return FileRow(
         id=r.id, reference=r.reference, subscriber=number, subscriber_id=r.subscriber_id,
         original_name=r.original_name, size=r.size, sha256=r.sha256, kind=r.kind, test=r.test, state=r.state,
