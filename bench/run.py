@@ -55,7 +55,12 @@ def sizes(rng: random.Random, employers: int, employees: int) -> list[int]:
     raw = [min(900.0, rng.paretovariate(1.1)) for _ in range(employers)]
     scale = employees / sum(raw)
     out = [max(1, round(r * scale)) for r in raw]
-    out[0] += employees - sum(out)
+    diff = employees - sum(out)
+    while diff:  # rounding leftovers taken from (or given to) the largest files; every file keeps one employee
+        i = max(range(len(out)), key=out.__getitem__)
+        step = max(diff, 1 - out[i])
+        out[i] += step
+        diff -= step
     return out
 
 
@@ -270,7 +275,8 @@ def floor(files: list[tuple[str, str, bytes]], payslip_count: int) -> dict[str, 
     rows = []
     for _s, _n, data in files:
         doc = etree.fromstring(data, parser)
-        schema.assertValid(doc)
+        if not schema.validate(doc):  # refused by the gateway too: parsed and validated, nothing recorded
+            continue
         for emp in doc.iter("{urn:csm-gateway:declaration:1}employee"):
             rows.append({"registration": emp.get("registration"), "gross": emp[0].text, "hours": emp[1].text})
     parse = time.perf_counter() - t0
