@@ -92,7 +92,7 @@ def test_two_months_of_daemon(tmp_path: Path, smtp) -> None:  # type: ignore[no-
     path = home / "gateway.toml"
     path.write_text(
         f'[database]\nurl = "{PG_URL or "sqlite:///gateway.db"}"\n[sftp]\nenabled = false\n'
-        f'[mail]\nmode = "smtp"\nport = {port}\n'
+        f'[mail]\nmode = "smtp"\nport = {port}\n[intake]\nsettle_seconds = 0\n'
         f'[sepa]\ncreditor_iban = "MC5810096180790123456789085"\ncreditor_bic = "CMCIMCM1XXX"\n')
     if PG_URL:
         reset_postgres(PG_URL)
@@ -103,7 +103,7 @@ def test_two_months_of_daemon(tmp_path: Path, smtp) -> None:  # type: ignore[no-
     set_direct_debit(store, "104512", "MC5810096180790123456789085", "CMCIMCM1XXX", date(2026, 10, 1))
     # November is declared for 104512 only; the other clients are late.
     drop(config, "100001", "nov.xml", declaration_xml(decl()))
-    pipeline(config, store, datetime(2026, 11, 24, 9, 0, tzinfo=MONACO)).run_once()
+    assert pipeline(config, store, datetime(2026, 11, 24, 9, 0, tzinfo=MONACO)).run_once().processed == 1
 
     days = [datetime(2026, 11, 19, 7, tzinfo=MONACO), datetime(2026, 11, 20, 7, tzinfo=MONACO),
             datetime(2026, 12, 8, 9, tzinfo=MONACO), datetime(2026, 12, 11, 8, tzinfo=MONACO),
