@@ -224,17 +224,32 @@ class Pipeline:
 
     # One file --------------------------------------------------------------------------------------
     def process(self, file_id: int) -> tuple[str, str]:
-        """Bring one file from its recorded state to the end; returns (outcome, reference)."""
+        """Bring one file from its recorded state to the end; returns (outcome, reference).
+
+        Two write transactions per file: the verdict, the records and the contributions commit together
+        (``validated`` → ``recorded`` → ``computed``, each state still recorded in order), then the
+        documents with the final state. The reading and judging before the first, and the drawing and
+        writing of the documents before the second, hold no lock: the other lanes and processes write
+        meanwhile.
+        """
         row = self.intake.file(file_id)
         self._local.memo = {}
         self._local.documents = []
         try:
-            steps = {"received": self._validate, "validated": self._record, "recorded": self._compute,
-                     "computed": self._deliver}
-            while row.state in steps:
-                steps[row.state](row)
-                crash_point(f"after-{row.state}")
-                row = self.intake.file(file_id)
+            verdict = self._judged(row) if row.state == "received" else None
+            with self.store.unit():  # a crash anywhere in here leaves the file ``received``: judged again
+                if row.state == "received":
+                    self._validate(row, verdict)
+                    row = self._after(row)
+                if row.state == "validated":
+                    self._record(row)
+                    row = self._after(row)
+                if row.state == "recorded":
+                    self._compute(row)
+                    row = self._after(row)
+            if row.state == "computed":
+                self._deliver(row)
+                row = self._after(row)
         except Exception as exc:  # noqa: BLE001 - a bug or a broken worker parks the file, the batch goes on
             log.exception("file.failed", reference=row.reference, state=row.state, error=type(exc).__name__)
             self._fail(row, exc)
@@ -244,6 +259,10 @@ class Pipeline:
             self._local.memo = None
             self._local.documents = None
         return row.outcome or row.state, row.reference
+
+    def _after(self, row: FileRow) -> FileRow:
+        crash_point(f"after-{row.state}")
+        return self.intake.file(row.id)
 
     # validate ------------------------------------------------------------------------------------------
     def _read(self, row: FileRow) -> ReadResult:
@@ -255,17 +274,24 @@ class Pipeline:
                                                           self.limits)
         return result
 
-    def _validate(self, row: FileRow) -> None:
+    def _judged(self, row: FileRow) -> tuple[FileVerdict, str | None, bool] | None:
+        """Parse and judge a ``received`` file (reads only); None for an e-mail verification upload."""
         if row.original_name.lower() == VERIFICATION_FILE:
-            self._verify_email(row)
-            return
+            return None
         result = self._read(row)
         today = row.received_at.astimezone(self.config.tz).date()
         context = CheckContext.from_config(self.config, today, subscriber=row.subscriber)
         verdict = self._judge(row, result, context)
         test = bool(result.value is not None and result.value.test)
+        return verdict, (result.kind.value if result.kind else None), test
+
+    def _validate(self, row: FileRow, judged: tuple[FileVerdict, str | None, bool] | None) -> None:
+        if judged is None:
+            self._verify_email(row)
+            return
+        verdict, kind, test = judged
         self.intake.set_state(
-            row.id, "validated", kind=result.kind.value if result.kind else None, test=test,
+            row.id, "validated", kind=kind, test=test,
             findings=verdict.to_json(), total_findings=verdict.total_findings + sum(i.total_findings for i in verdict.items),
             processed_at=self.clock.now(), outcome=verdict.outcome.value,
         )
@@ -450,9 +476,8 @@ class Pipeline:
             ack = self._ack(row, verdict, payslips=self._deliver_payslips(row, verdict, value))
         else:
             ack = self._ack(row, verdict)
-        self._write_ack(row, ack)
         final = "refused" if ack.outcome is Outcome.REFUSED else "delivered"
-        self.intake.set_state(row.id, final)
+        self._write_ack(row, ack, then=partial(self.intake.set_state, row.id, final))
         log.info("file.delivered", reference=row.reference, outcome=ack.outcome.value)
 
     def _deliver_declarations(self, row: FileRow, verdict: FileVerdict,
@@ -554,7 +579,10 @@ class Pipeline:
             rates=verdict.rates,
         )
 
-    def _write_ack(self, row: FileRow, ack: Acknowledgement, variant: str = "") -> None:
+    def _write_ack(self, row: FileRow, ack: Acknowledgement, variant: str = "",
+                   then: Callable[[], None] | None = None) -> None:
+        """The acknowledgement's files, then the rows of every document written for the file (and ``then``,
+        the final state) in one transaction."""
         xml = render_ack_xml(ack)
         check_ack_xml(xml)  # never deliver an acknowledgement that breaks its own schema
         pdf = self._draw(partial(render_ack_pdf, ack))
@@ -563,8 +591,11 @@ class Pipeline:
                                               row.reference, row.test, suffix, variant)
             written = outbox.write(self.layout, rel, data)
             self._record_doc(f"ack-{suffix}", written, row)
-        self._flush_docs()
-        crash_point("ack-written")
+        with self.store.unit():
+            self._flush_docs()
+            crash_point("ack-written")
+            if then is not None:
+                then()
 
     def _draw(self, render: Callable[[], bytes]) -> bytes:
         """A PDF drawn in a worker process: drawing is the heaviest work, and it uses the other cores."""

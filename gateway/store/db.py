@@ -1,7 +1,9 @@
 """Engine, sessions and migrations, for SQLite and PostgreSQL from the same code.
 
 SQLite (the embedded default) gets WAL, a busy timeout, foreign keys, and every write transaction opened
-with ``BEGIN IMMEDIATE`` so that two writers never deadlock on a lock upgrade. PostgreSQL is used as is.
+with ``BEGIN IMMEDIATE`` so that two writers never deadlock on a lock upgrade; read-only transactions
+(``READ_ONLY`` execution option) open with a plain ``BEGIN`` and never wait for a writer (WAL snapshot).
+PostgreSQL is used as is.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.errors import StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+READ_ONLY = "gateway_read_only"  # execution option: this transaction only reads
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 30000, echo: bool = False) -> Engine:
@@ -44,7 +47,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30000, echo: bool = False) -
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a reader takes no lock: in WAL mode it reads a snapshot while one writer works
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
@@ -52,8 +56,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30000, echo: bool = False) -
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}) if read_only else engine,
+                        expire_on_commit=False)
 
 
 @contextlib.contextmanager

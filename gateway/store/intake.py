@@ -99,7 +99,7 @@ class IntakeStore:
     # Receiving ---------------------------------------------------------------------------------
     def subscriber_state(self, number: str) -> tuple[int, bool, bool] | None:
         """(id, disabled, e-mail verified) of a subscriber, None when unknown."""
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             row = s.execute(select(Subscriber.id, Subscriber.disabled, Subscriber.email_verified_at)
                             .where(Subscriber.number == number)).first()
             return None if row is None else (row[0], row[1], row[2] is not None)
@@ -132,7 +132,7 @@ class IntakeStore:
         raise RuntimeError("could not draw a unique reference")
 
     def known_paths(self) -> set[str]:
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             return set(s.scalars(select(ReceivedFile.stored_path)))
 
     # Claiming work -----------------------------------------------------------------------------
@@ -147,7 +147,7 @@ class IntakeStore:
         (the single-instance lock), so a plain query suffices.
         """
         if not self.postgres:
-            with self.store.tx() as s:
+            with self.store.tx(read=True) as s:
                 file_id = s.scalar(select(IntakeClaim.received_file_id)
                                    .where(IntakeClaim.received_file_id.not_in(list(exclude)))
                                    .order_by(IntakeClaim.received_file_id).limit(1))
@@ -171,19 +171,19 @@ class IntakeStore:
                         conn.execute(delete(IntakeClaim).where(IntakeClaim.received_file_id == file_id))
 
     def pending_count(self) -> int:
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             return s.scalar(select(func.count()).select_from(IntakeClaim)) or 0
 
     # Reading a file's row ----------------------------------------------------------------------
     def file(self, file_id: int) -> FileRow:
-        with self.store.tx() as s:  # a plain row, no ORM object: read after every step of every file
+        with self.store.tx(read=True) as s:  # a plain row, no ORM object: read after every step of every file
             r = s.execute(select(ReceivedFile.__table__, Subscriber.number.label("subscriber_number"))
                           .join(Subscriber, Subscriber.id == ReceivedFile.subscriber_id)
                           .where(ReceivedFile.id == file_id)).one()
             return _file_row(r, r.subscriber_number)
 
     def find_file(self, reference_or_name: str) -> list[FileRow]:
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             rows = s.execute(
                 select(ReceivedFile, Subscriber.number).join(Subscriber, Subscriber.id == ReceivedFile.subscriber_id)
                 .where(or_(ReceivedFile.reference == reference_or_name,
@@ -333,13 +333,13 @@ class IntakeStore:
 
     # Contributions -------------------------------------------------------------------------------
     def declarations_of(self, file_id: int) -> list[DeclarationRow]:
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             return list(s.scalars(select(DeclarationRow).where(DeclarationRow.received_file_id == file_id)
                                   .order_by(DeclarationRow.position)))
 
     def history(self, employer: str, since: str) -> list[DeclarationRow]:
         """Declarations of an employer from period ``since`` on, corrections next to their original."""
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             return list(s.scalars(
                 select(DeclarationRow).join(Employer, Employer.id == DeclarationRow.employer_id)
                 .where(Employer.number == employer, DeclarationRow.period >= since)
@@ -347,7 +347,7 @@ class IntakeStore:
 
     def declaration(self, reference: str) -> tuple[DeclarationRow, str, list[tuple[Any, ...]]] | None:
         """A declaration, its employer number and its lines (position, registration, names, gross, hours, events)."""
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             row = s.scalar(select(DeclarationRow).where(DeclarationRow.reference == reference))
             if row is None:
                 return None
@@ -362,18 +362,18 @@ class IntakeStore:
             return row, employer or "", lines
 
     def original_of(self, employer: str, period: str) -> DeclarationRow | None:
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             return s.scalar(select(DeclarationRow).join(Employer, Employer.id == DeclarationRow.employer_id)
                             .where(Employer.number == employer, DeclarationRow.period == period,
                                    DeclarationRow.kind == "original"))
 
     def corrections_count(self, original_id: int) -> int:
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             return s.scalar(select(func.count()).select_from(DeclarationRow)
                             .where(DeclarationRow.corrects_id == original_id)) or 0
 
     def employer_info(self, number: str) -> dict[str, Any] | None:
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             e = s.scalar(select(Employer).where(Employer.number == number))
             if e is None:
                 return None
@@ -382,7 +382,7 @@ class IntakeStore:
 
     def line_people(self, declaration_id: int) -> dict[int, tuple[str, str, str]]:
         """Line position → (registration, last name, first name) as recorded."""
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             rows = s.execute(select(DeclarationLine.position, Employee.registration, Employee.last_name,
                                     Employee.first_name)
                              .join(Employee, Employee.id == DeclarationLine.employee_id)
@@ -391,7 +391,7 @@ class IntakeStore:
 
     def employment_spans(self, declaration_id: int, employer_id: int, period: Period) -> dict[int, tuple[date, date]]:
         """Line position → (first, last) day employed within the period, for lines not employed all month."""
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             rows = s.execute(
                 select(DeclarationLine.position, Employment.start, Employment.end)
                 .join(Employment, (Employment.employee_id == DeclarationLine.employee_id)
@@ -409,7 +409,7 @@ class IntakeStore:
 
     def employee_for_payslip(self, employer: str, registration: str, period: Period) -> PayslipPerson | None:
         """Name, days employed in the period and unemployment cover (from the latest declaration line)."""
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             row = s.execute(select(Employee.id, Employee.last_name, Employee.first_name)
                             .where(Employee.registration == registration)).first()
             employer_id = s.scalar(select(Employer.id).where(Employer.number == employer))
@@ -451,7 +451,7 @@ class IntakeStore:
     def contribution_lines(self, declaration_id: int) -> list[Row[Any]]:
         """The stored contribution rows (plain rows with the columns' names: loading ORM objects cost more
         than the acknowledgement that sums them)."""
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             return list(s.execute(select(Contribution.__table__).where(Contribution.declaration_id == declaration_id)
                                   .order_by(Contribution.id)))
 
@@ -484,7 +484,7 @@ class IntakeStore:
                     doc.sha256, doc.size, doc.removed_at = d["sha256"], d["size"], None
 
     def documents_of(self, file_id: int) -> list[Document]:
-        with self.store.tx() as s:
+        with self.store.tx(read=True) as s:
             return list(s.scalars(select(Document).where(Document.received_file_id == file_id).order_by(Document.id)))
 
 

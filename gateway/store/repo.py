@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from sqlalchemy import Engine, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Config
 from gateway.domain import Period
-from gateway.errors import InputError, NotFound
+from gateway.errors import InputError, NotFound, StoreError
 from gateway.rules.view import KnownEmployee
 from gateway.security import hash_password
 from gateway.store import db
@@ -68,6 +70,8 @@ class Store:
         self.engine = engine
         self.config = config
         self.sessions: sessionmaker[Session] = db.session_factory(engine)
+        self.read_sessions: sessionmaker[Session] = db.session_factory(engine, read_only=True)
+        self._ambient = threading.local()
 
     # Opening -----------------------------------------------------------------------------------
     @classmethod
@@ -88,9 +92,34 @@ class Store:
         return db.upgrade(self.engine)
 
     @contextmanager
-    def tx(self) -> Iterator[Session]:
-        with db.transaction(self.sessions) as session:
+    def tx(self, *, read: bool = False) -> Iterator[Session]:
+        """One transaction; ``read=True`` when it only reads (on SQLite it then waits for no writer).
+
+        Inside :meth:`unit` it is a savepoint of the unit's transaction: its writes commit with the unit,
+        an error inside it undoes only its own part (as its own transaction would have)."""
+        ambient: Session | None = getattr(self._ambient, "session", None)
+        if ambient is not None:
+            try:
+                with ambient.begin_nested():
+                    yield ambient
+            except SQLAlchemyError as exc:
+                raise StoreError(f"base de données: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+            return
+        with db.transaction(self.read_sessions if read else self.sessions) as session:
             yield session
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """Several steps' transactions (on this thread) committed as one: all of them or none."""
+        if getattr(self._ambient, "session", None) is not None:
+            yield
+            return
+        with db.transaction(self.sessions) as session:
+            self._ambient.session = session
+            try:
+                yield
+            finally:
+                self._ambient.session = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -321,7 +350,7 @@ class StoreView:
     def prefetch(self, employers: Iterable[str], registrations: Iterable[str]) -> None:
         regs = sorted(set(registrations))
         numbers = sorted(set(employers))
-        with self._store.tx() as s:
+        with self._store.tx(read=True) as s:
             for i in range(0, len(regs), 500):
                 chunk = regs[i:i + 500]
                 for e in s.scalars(select(Employee).where(Employee.registration.in_(chunk))):
@@ -340,7 +369,7 @@ class StoreView:
         self._prefetched |= set(regs)
 
     def is_assigned(self, subscriber: str, employer: str, on: date) -> bool:
-        with self._store.tx() as s:
+        with self._store.tx(read=True) as s:
             return s.scalar(
                 select(Assignment.id)
                 .join(Subscriber, Subscriber.id == Assignment.subscriber_id)
@@ -351,7 +380,7 @@ class StoreView:
             ) is not None
 
     def has_declaration(self, employer: str, period: Period) -> bool:
-        with self._store.tx() as s:
+        with self._store.tx(read=True) as s:
             return s.scalar(
                 select(Declaration.id).join(Employer, Employer.id == Declaration.employer_id)
                 .where(Employer.number == employer, Declaration.period == str(period),
@@ -361,7 +390,7 @@ class StoreView:
     def employee(self, registration: str) -> KnownEmployee | None:
         if registration in self._employees:
             return self._employees[registration]
-        with self._store.tx() as s:
+        with self._store.tx(read=True) as s:
             e = s.scalar(select(Employee).where(Employee.registration == registration))
             if e is None:
                 return None
@@ -371,7 +400,7 @@ class StoreView:
         if employer in self._employers and registration in self._prefetched:
             return any(start <= on and (end is None or end >= on)
                        for start, end in self._jobs.get((employer, registration), ()))
-        with self._store.tx() as s:
+        with self._store.tx(read=True) as s:
             return s.scalar(
                 select(Employment.id)
                 .join(Employer, Employer.id == Employment.employer_id)
