@@ -16,6 +16,7 @@ Styles and fonts are built at import: a payslip run renders tens of thousands of
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase import pdfdoc
+from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTFont, makeToUnicodeCMap
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -65,13 +67,89 @@ RULE = colors.Color(0.55, 0.55, 0.55)
 WATERMARK = colors.Color(0.86, 0.86, 0.86)
 
 
+class _CachedTTFont(TTFont):
+    """A TrueType font whose subsets' PDF streams are made once per process.
+
+    Embedding a subset means building a TrueType file of its glyphs (with DejaVu's 16 KB name table) and
+    compressing it: about 1.2 ms per font and document, more than drawing a whole one-page document. The
+    font program, its ToUnicode map and its widths are a pure function of the subset's characters, so they
+    are kept (the last :data:`_SUBSET_CACHE_SIZE` subsets per font) and the bytes stay the same. Canvas
+    documents start every subset with the same characters (:data:`SEED`), so nearly all of them share it.
+    """
+
+    def addObjects(self, doc: Any) -> None:  # ReportLab 5's TTFont.addObjects, with the streams cached
+        state = self.state.get(doc) or TTFont.State(self._asciiReadable)
+        self.state[doc] = state
+        state.frozen = 1
+        cache: dict[tuple[Any, ...], tuple[list[int], bytes, bytes, int]] = self.__dict__.setdefault("_subsets", {})
+        face = self.face
+        for n, subset in enumerate(state.subsets):
+            internal_name = self.getSubsetInternalName(n, doc)[1:]
+            base_name = (b"".join((SUBSETN(n), b"+", face.name, face.subfontNameX))).decode("pdfdoc")
+            key = (base_name, bool(doc.compression), *subset)
+            made = cache.get(key)
+            if made is None:
+                program = face.makeSubset(subset)
+                cmap = makeToUnicodeCMap(base_name, subset).encode("latin-1")
+                if doc.compression:
+                    made = (list(map(face.getCharWidth, subset)), zlib.compress(cmap), zlib.compress(program),
+                            len(program))
+                else:
+                    made = (list(map(face.getCharWidth, subset)), cmap, program, len(program))
+                if len(cache) >= _SUBSET_CACHE_SIZE:
+                    del cache[next(iter(cache))]
+                cache[key] = made
+            widths, cmap_data, program_data, program_length = made
+            font = pdfdoc.PDFTrueTypeFont()
+            font.__Comment__ = f"Font {self.fontName} subset {n}"
+            font.Name = internal_name
+            font.BaseFont = base_name
+            font.FirstChar = 0
+            font.LastChar = len(subset) - 1
+            font.Widths = pdfdoc.PDFArray(list(widths))
+            font.ToUnicode = doc.Reference(_stream(cmap_data, doc), "toUnicodeCMap:" + base_name)
+            program_stream = _stream(program_data, doc)
+            program_stream.dictionary["Length1"] = program_length
+            program_ref = doc.Reference(program_stream, f"fontFile:{face.filename}({base_name})")
+            descriptor = pdfdoc.PDFDictionary(
+                {
+                    "Type": "/FontDescriptor",
+                    "Ascent": face.ascent,
+                    "CapHeight": face.capHeight,
+                    "Descent": face.descent,
+                    "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                    "FontBBox": pdfdoc.PDFArray(face.bbox),
+                    "FontName": pdfdoc.PDFName(base_name),
+                    "ItalicAngle": face.italicAngle,
+                    "StemV": face.stemV,
+                    "FontFile2": program_ref,
+                    "MissingWidth": face.defaultWidth,
+                }
+            )
+            font.FontDescriptor = doc.Reference(descriptor, "fontDescriptor:" + base_name)
+            doc.Reference(font, internal_name)
+            doc.idToObject["BasicFonts"].dict[internal_name] = font
+        del self.state[doc]
+
+
+_SUBSET_CACHE_SIZE = 32
+
+
+def _stream(data: bytes, doc: Any) -> Any:
+    """A PDF stream of ``data``, already Flate-compressed when the document is compressed."""
+    stream = pdfdoc.PDFStream(content=data)
+    if doc.compression:
+        stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+    return stream
+
+
 def _register_fonts() -> None:
     """Register DejaVu Sans (regular, bold) once; a second call is a no-op."""
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
     try:
-        pdfmetrics.registerFont(TTFont(FONT, str(_FONTS_DIR / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, str(_FONTS_DIR / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFont(_CachedTTFont(FONT, str(_FONTS_DIR / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(_CachedTTFont(FONT_BOLD, str(_FONTS_DIR / "DejaVuSans-Bold.ttf")))
     except Exception as exc:  # ReportLab raises TTFError, OSError, ... : all mean "fonts unusable"
         raise RenderError(f"polices DejaVu introuvables ou illisibles dans {_FONTS_DIR}: {exc}") from exc
     # <b> inside a Paragraph needs the family to know its bold face.

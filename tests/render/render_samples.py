@@ -13,6 +13,7 @@ from gateway.domain import (
     AckDeclaration,
     Acknowledgement,
     AckPayslip,
+    AppliedValue,
     ContributionLine,
     Declaration,
     ElementKind,
@@ -222,3 +223,53 @@ def computed_payslip(*, overtime_50: bool = True) -> Payslip:
         employee_name="NGUYỄN Văn An", building_trade=False, household=False, stale_after_days=365,
         employment=(date(2026, 11, 10), date(2026, 11, 30)), payment_date=date(2026, 11, 30),
     )
+
+
+def applied_rates() -> tuple[AppliedValue, ...]:
+    """The dated values a typical one-declaration acknowledgement lists (rates, ceilings, a formula)."""
+    src = "https://www.caisses-sociales.mc/"
+    since = date(2025, 10, 1)
+    return (
+        AppliedValue("car/employee", since, D("0.0685"), "rate", src),
+        AppliedValue("car/employer", since, D("0.0833"), "rate", src),
+        AppliedValue("car/ceiling", since, D("6112.00"), "amount", src),
+        AppliedValue("ccss/employer", since, D("0.1345"), "rate", src, unconfirmed=True),
+        AppliedValue("ccss/ceiling", since, D("9800.00"), "amount", src),
+        AppliedValue("cmrc/ta_employee", date(2026, 1, 1), D("0.04008"), "rate", src),
+        AppliedValue("cmrc/ta_employer", date(2026, 1, 1), D("0.06012"), "rate", src),
+        AppliedValue("cmrc/ta_ceiling", date(2026, 1, 1), D("3971.00"), "amount", src),
+        AppliedValue("cmrc/ta_ceiling × cmrc/tb_factor", date(2026, 1, 1), D("31768.00"), "amount", src),
+        AppliedValue("unemployment/employee", date(2025, 1, 1), D("0.024"), "rate", src),
+        AppliedValue("unemployment/employer", date(2025, 1, 1), D("0.04"), "rate", src),
+        AppliedValue("working_time/monthly_hours", date(2000, 2, 1), D("169"), "hours", src),
+    )
+
+
+def typical_ack(*, employees: int = 3, test: bool = False) -> Acknowledgement:
+    """What most files get back: one declaration of a few employees, accepted, with the rates applied."""
+    at = datetime(2026, 12, 9, 14, 2, 51, tzinfo=MONACO)
+    decl = AckDeclaration(
+        index=1, employer="104512", period="2026-11", status=ItemStatus.ACCEPTED, employees=employees,
+        total_gross=D("9850.00"), total_hours=D("400.67"), reference="ACK-20261209-0412-1",
+        late=False, funds=FUNDS, employer_name="Boulangerie du Rocher SARL",
+    )
+    return Acknowledgement(
+        reference="ACK-20261209-0412", subscriber="100001", file_name="declaration-novembre-2026.xml",
+        size=1873, sha256=SHA, received_at=at, processed_at=datetime(2026, 12, 9, 14, 2, 52, tzinfo=MONACO),
+        outcome=Outcome.ACCEPTED, kind=FileKind.DECLARATION, test=test, declarations=(decl,),
+        rates=applied_rates(),
+    )
+
+
+def large_declaration(employees: int = 300) -> tuple[Declaration, dict[int, tuple[str, str]]]:
+    """A declaration of ``employees`` lines (one in seven with an event), and their names on record."""
+    events = (Event(EventType.SICKNESS, date(2026, 11, 3), date(2026, 11, 7)),
+              Event(EventType.PAID_LEAVE, date(2026, 11, 16), date(2026, 11, 20), D("35.00")))
+    lines = tuple(
+        EmployeeLine(D(f"{2000 + (n * 37) % 5000}.{n % 100:02d}"), D("151.67"), registration=f"{2000000 + n}",
+                     director=n == 1, events=events[: 1 + n % 2] if n % 7 == 0 else ())
+        for n in range(1, employees + 1)
+    )
+    names = {n: (f"NOM{n:04d}-{('MARTIN', 'ROSSI', 'NGUYỄN', 'ŻÓŁĆ')[n % 4]}", ("Paul", "Giulia", "Văn An", "Łukasz")[n % 4])
+             for n in range(1, employees + 1)}
+    return Declaration(employer="104512", period=Period(2026, 11), lines=lines), names
