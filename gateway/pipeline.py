@@ -52,7 +52,7 @@ from gateway.domain import (
     ReadResult,
     Share,
 )
-from gateway.errors import GatewayError, RateError
+from gateway.errors import GatewayError, RateError, TechnicalError
 from gateway.files import atomic_write
 from gateway.formats.codes import cap, finding
 from gateway.log import get_logger
@@ -74,15 +74,18 @@ from gateway.verdicts import FileVerdict, Item
 from gateway.verification import FILE_NAME as VERIFICATION_FILE
 from gateway.verification import MAX_BYTES as VERIFICATION_MAX_BYTES
 from gateway.verification import verify_upload
-from gateway.workers import InlinePool, Limits, WorkerPool
+from gateway.workers import InlinePool, Limits, WorkerLost, WorkerPool
 
 log = get_logger(__name__)
 CRASH_VAR = "GATEWAY_CRASH_AT"  # tests only: kill -9 this process at the named point
 
 
 def crash_point(name: str) -> None:
-    """Die like a power cut at ``name`` when a crash test asks for it (a real SIGKILL, no cleanup)."""
+    """Die like a power cut at ``name`` when a crash test asks for it (a real SIGKILL, no cleanup); in a
+    worker process, the intake process that started it dies too (its other workers follow it)."""
     if os.environ.get(CRASH_VAR) == name:
+        if _worker is not None:
+            os.kill(os.getppid(), signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -171,7 +174,7 @@ class Pipeline:
                 self._busy.add(file_id)
             try:
                 with held:  # the claim is released (and dropped once finished) before the lane lets go
-                    outcome, reference = self.process(file_id)
+                    outcome, reference = self._process_anywhere(file_id)
             finally:
                 with self._lanes_lock:
                     self._busy.discard(file_id)
@@ -181,6 +184,31 @@ class Pipeline:
                 summary.references.append(reference)
                 if progress is not None:
                     progress(summary.processed, max(total, summary.processed))
+
+    def _process_anywhere(self, file_id: int) -> tuple[str, str]:
+        """The whole file in a worker process when there are workers (both cores work on files: parsing,
+        rules, records, documents), else here."""
+        if not isinstance(self.pool, WorkerPool):
+            return self.process(file_id)
+        for attempt in (1, 2):
+            try:
+                return self.pool.run(process_in_worker, self.config, self.clock, file_id)
+            except WorkerLost as exc:
+                # A worker that dies breaks the whole pool: the files of the other workers end here too.
+                # Each file resumes at its recorded state, once; a file that kills its worker twice is parked.
+                if attempt == 1:
+                    log.warning("file.worker_lost", file_id=file_id, retry=True)
+                    continue
+                error: Exception = exc
+            except TechnicalError as exc:  # over its time limit (the worker was killed)
+                error = exc
+        row = self.intake.file(file_id)
+        if row.state in ("delivered", "refused", "failed"):
+            return row.outcome or row.state, row.reference
+        log.error("file.failed", reference=row.reference, state=row.state, error=str(error))
+        self._fail(row, error)
+        row = self.intake.file(file_id)
+        return row.outcome or row.state, row.reference
 
     def _run_id(self) -> str:
         return f"{self.clock.now():%Y%m%dT%H%M%S}-intake-{secrets.token_hex(3)}"
@@ -723,6 +751,23 @@ def stored_lines(rows: list[Any]) -> list[ContributionLine]:
         fund=r.fund, share=Share(r.share), base=r.base, rate=r.rate, amount=r.amount, ceiling=r.ceiling,
         rate_use=RateUse(parameter=r.rate_parameter, since=r.rate_since, value=r.rate, source=r.rate_source or ""),
     ) for r in rows]
+
+
+_worker: Pipeline | None = None  # in a worker process: the pipeline its files go through
+
+
+def process_in_worker(config: Config, clock: Clock, file_id: int) -> tuple[str, str]:
+    """A worker process's task: one whole file (its own database connection, everything drawn here)."""
+    global _worker
+    if _worker is None or _worker.config != config or _worker.clock != clock:
+        if _worker is not None:
+            _worker.store.close()
+        else:
+            from gateway import log as log_setup
+
+            log_setup.setup(config.logging.level, config.logging.json)
+        _worker = Pipeline(config, Store.connect(config), clock=clock, pool=InlinePool())
+    return _worker.process(file_id)
 
 
 def wait_for_work(releases: Releases, seconds: float) -> None:

@@ -64,6 +64,10 @@ def _run_limited(cpu_seconds: int, func: Callable[..., T], args: tuple[Any, ...]
     return func(*args)
 
 
+class WorkerLost(TechnicalError):
+    """The worker process ended during the task: this task's fault, or another task's that broke the pool."""
+
+
 class WorkerPool:
     """``run(func, *args)`` in a worker; TechnicalError when the worker dies, overruns or is killed."""
 
@@ -120,7 +124,7 @@ class WorkerPool:
             raise TechnicalError(f"traitement interrompu après {self.limits.wall_seconds} s") from None
         except BrokenProcessPool:
             self._reset("worker died")
-            raise TechnicalError("le processus de traitement s'est arrêté (limite mémoire ou CPU)") from None
+            raise WorkerLost("le processus de traitement s'est arrêté (limite mémoire ou CPU)") from None
         except MemoryError:
             raise TechnicalError("limite mémoire atteinte pendant le traitement") from None
 
