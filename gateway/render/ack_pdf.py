@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer
 
 from gateway.domain import (
     AckDeclaration,
@@ -86,53 +85,46 @@ def _cap_sentence(ack: Acknowledgement) -> str | None:
     return None
 
 
-def _summary(ack: Acknowledgement) -> list[Flowable]:
+def _summary(sheet: pdf.Sheet, ack: Acknowledgement) -> None:
     words, meaning = status_words(ack)
-    story: list[Flowable] = [
-        pdf.para(TITLE, pdf.TITLE),
-        pdf.labelled("Référence à rappeler :", ack.reference, pdf.BIG),
-        Spacer(0, 2 * mm),
-        pdf.labelled("Statut :", words, pdf.STRONG),
-        pdf.para(meaning),
-    ]
+    sheet.para(TITLE, pdf.S_TITLE, space_after=3)
+    sheet.labelled("Référence à rappeler :", ack.reference, pdf.S_BIG, space_after=2 * mm)
+    sheet.labelled("Statut :", words, pdf.S_STRONG)
+    sheet.para(meaning, space_after=2)
     if ack.test:
-        story.append(pdf.para("Fichier de test : entièrement contrôlé, rien n'a été enregistré.", pdf.STRONG))
+        sheet.para("Fichier de test : entièrement contrôlé, rien n'a été enregistré.", pdf.S_STRONG)
     listed = _listed(ack)
     if ack.total_findings or listed:
         count = max(ack.total_findings, listed)
         noun = "anomalie" if count == 1 else "anomalies"
-        story.append(pdf.para(_cap_sentence(ack) or f"{fr_int(count)} {noun} : voir le détail ci-dessous."))
-    story.append(Spacer(0, 3 * mm))
-    story.append(
-        pdf.key_values(
-            [
-                ("Fichier", ack.file_name),
-                ("Taille", f"{fr_int(ack.size)} octets"),
-                ("SHA-256", ack.sha256),
-                ("Reçu le", f"{fr_datetime(ack.received_at)} (heure de Monaco)"),
-                ("Traité le", f"{fr_datetime(ack.processed_at)} (heure de Monaco)"),
-                ("Abonné", ack.subscriber),
-                ("Nature", KIND_FR[ack.kind] if ack.kind else "non identifiée"),
-            ]
-        )
+        sheet.para(_cap_sentence(ack) or f"{fr_int(count)} {noun} : voir le détail ci-dessous.", space_after=2)
+    sheet.space(3 * mm)
+    sheet.key_values(
+        [
+            ("Fichier", ack.file_name),
+            ("Taille", f"{fr_int(ack.size)} octets"),
+            ("SHA-256", ack.sha256),
+            ("Reçu le", f"{fr_datetime(ack.received_at)} (heure de Monaco)"),
+            ("Traité le", f"{fr_datetime(ack.processed_at)} (heure de Monaco)"),
+            ("Abonné", ack.subscriber),
+            ("Nature", KIND_FR[ack.kind] if ack.kind else "non identifiée"),
+        ]
     )
-    return story
 
 
-def _employer(number: str, name: str | None) -> Flowable:
-    return pdf.with_detail(name, number, pdf.CELL) if name else pdf.para(number, pdf.CELL)
+def _employer(number: str, name: str | None) -> pdf.CellValue:
+    return (pdf.Para(name), pdf.Para(number, pdf.S_CELL_SMALL)) if name else number
 
 
-def _declarations(decls: Sequence[AckDeclaration]) -> list[Flowable]:
+def _declarations(sheet: pdf.Sheet, decls: Sequence[AckDeclaration]) -> None:
     header = ["N°", "Employeur", "Période", "Référence", "Statut", "Salariés", "Brut total", "Heures", "Retard"]
-    rows: list[list[pdf.Cell]] = [header]
-    for d in decls:
-        rows.append(
+    rows = [
+        pdf.Row(
             [
                 str(d.index),
                 _employer(d.employer, d.employer_name),
-                pdf.para(fr_period(d.period), pdf.CELL),
-                pdf.para(d.reference or "—", pdf.CELL_REF),
+                fr_period(d.period),
+                pdf.Para(d.reference or "—", pdf.S_CELL_REF),
                 DECLARATION_STATUS_FR[d.status],
                 fr_int(d.employees),
                 fr_amount(d.total_gross),
@@ -140,57 +132,40 @@ def _declarations(decls: Sequence[AckDeclaration]) -> list[Flowable]:
                 "oui" if d.late else "non",
             ]
         )
-    return [
-        *pdf.heading("Déclarations"),
-        pdf.table(rows, [18, 108, 56, 108, 46, 40, 64, 42, 34], right=(0, 5, 6, 7)),
+        for d in decls
     ]
+    sheet.heading("Déclarations")
+    sheet.table([18, 108, 56, 108, 46, 40, 64, 42, 34], header, rows, right=(0, 5, 6, 7))
 
 
-def _contributions(d: AckDeclaration) -> list[Flowable]:
-    rows: list[list[pdf.Cell]] = [["Caisse", "Base", "Taux", "Part patronale", "Part salariale"]]
-    for f in d.funds:
-        rows.append(
-            [
-                pdf.para(f.label or f.fund, pdf.CELL),
-                fr_amount(f.base),
-                "—" if f.rate is None else format_rate(f.rate),
-                fr_amount(f.employer),
-                fr_amount(f.employee),
-            ]
-        )
+def _contributions(sheet: pdf.Sheet, d: AckDeclaration) -> None:
+    rows = [
+        pdf.Row([f.label or f.fund, fr_amount(f.base), "—" if f.rate is None else format_rate(f.rate),
+                 fr_amount(f.employer), fr_amount(f.employee)])
+        for f in d.funds
+    ]  # fmt: skip
     # Totals of the columns shown: sums of amounts already rounded per line upstream.
     employer = sum((f.employer for f in d.funds), Decimal("0.00"))
     employee = sum((f.employee for f in d.funds), Decimal("0.00"))
-    rows.append(["Total", "", "", fr_amount(employer), fr_amount(employee)])
-    title = f"Cotisations — déclaration n° {d.index}, employeur {d.employer}, {fr_period(d.period)}"
-    return [
-        *pdf.heading(title, pdf.H3),
-        pdf.table(rows, [200, 85, 55, 88, 88], right=(1, 2, 3, 4), total_rows=1),
-    ]
+    rows.append(pdf.Row(["Total", "", "", fr_amount(employer), fr_amount(employee)], pdf.S_CELL_BOLD, rule_above=0.8))
+    sheet.heading(f"Cotisations — déclaration n° {d.index}, employeur {d.employer}, {fr_period(d.period)}", pdf.S_H3)
+    sheet.table([200, 85, 55, 88, 88], ["Caisse", "Base", "Taux", "Part patronale", "Part salariale"], rows,
+                right=(1, 2, 3, 4))
 
 
-def _payslips(slips: Sequence[AckPayslip]) -> list[Flowable]:
-    rows: list[list[pdf.Cell]] = [["N°", "Employeur", "Période", "Matricule", "Statut", "Brut", "Net", "Document"]]
-    for p in slips:
-        rows.append(
-            [
-                str(p.index),
-                pdf.para(p.employer, pdf.CELL),
-                pdf.para(fr_period(p.period), pdf.CELL),
-                pdf.para(p.registration, pdf.CELL),
-                PAYSLIP_STATUS_FR[p.status],
-                fr_amount(p.gross),
-                fr_amount(p.net),
-                pdf.para(p.document or "—", pdf.CELL_SMALL),
-            ]
-        )
-    return [
-        *pdf.heading("Bulletins de salaire"),
-        pdf.table(rows, [18, 60, 58, 58, 40, 68, 68, 146], right=(0, 5, 6)),
-    ]
+def _payslips(sheet: pdf.Sheet, slips: Sequence[AckPayslip]) -> None:
+    rows = [
+        pdf.Row([str(p.index), p.employer, fr_period(p.period), p.registration, PAYSLIP_STATUS_FR[p.status],
+                 fr_amount(p.gross), fr_amount(p.net), pdf.Para(p.document or "—", pdf.S_CELL_SMALL)])
+        for p in slips
+    ]  # fmt: skip
+    sheet.heading("Bulletins de salaire")
+    sheet.table([18, 60, 58, 58, 40, 68, 68, 146],
+                ["N°", "Employeur", "Période", "Matricule", "Statut", "Brut", "Net", "Document"], rows,
+                right=(0, 5, 6))  # fmt: skip
 
 
-def _rates(ack: Acknowledgement) -> list[Flowable]:
+def _rates(sheet: pdf.Sheet, ack: Acknowledgement) -> None:
     """Every dated value the amounts come from, in one compact paragraph (sources in full in the XML)."""
     parts = []
     for r in ack.rates:
@@ -198,39 +173,32 @@ def _rates(ack: Acknowledgement) -> list[Flowable]:
                  fr_amount(r.value) if r.unit == "amount" else f"{r.value:f}")
         flag = ", non confirmé" if r.unconfirmed else ""
         parts.append(f"{r.parameter} = {value} (depuis le {r.since:%d/%m/%Y}{flag})")
-    return [
-        *pdf.heading("Taux et plafonds appliqués"),
-        pdf.para(" · ".join(parts), pdf.CELL_SMALL),
-        pdf.para("La source de chaque valeur figure dans l'accusé XML (éléments « rate ») ; "
-                 "les valeurs en vigueur à une date : « gateway rates show --date AAAA-MM-JJ ».", pdf.CELL_SMALL),
+    sheet.heading("Taux et plafonds appliqués")
+    sheet.para(" · ".join(parts), pdf.S_CELL_SMALL, space_after=2)
+    sheet.para("La source de chaque valeur figure dans l'accusé XML (éléments « rate ») ; "
+               "les valeurs en vigueur à une date : « gateway rates show --date AAAA-MM-JJ ».", pdf.S_CELL_SMALL)
+
+
+def _findings_table(sheet: pdf.Sheet, findings: Sequence[Finding]) -> None:
+    rows = [
+        pdf.Row([SEVERITY_FR[f.severity], f.code, _place(f), f.message, f.expected or "—"])
+        for f in findings
     ]
+    sheet.table([66, 96, 110, 148, 95], ["Gravité", "Code", "Emplacement", "Message", "Attendu"], rows)
 
 
-def _findings_table(findings: Sequence[Finding]) -> Flowable:
-    rows: list[list[pdf.Cell]] = [["Gravité", "Code", "Emplacement", "Message", "Attendu"]]
-    for f in findings:
-        rows.append(
-            [
-                pdf.para(SEVERITY_FR[f.severity], pdf.CELL),
-                pdf.para(f.code, pdf.CELL),
-                _place(f),
-                pdf.para(f.message, pdf.CELL),
-                pdf.para(f.expected or "—", pdf.CELL),
-            ]
-        )
-    return pdf.table(rows, [66, 96, 110, 148, 95])
-
-
-def _place(f: Finding) -> Flowable:
+def _place(f: Finding) -> pdf.CellValue:
     """``ligne 12, colonne « gross »`` with the XPath, when there is one, on a line of its own."""
     loc = f.location
     where = Location(line=loc.line, column=loc.column, field=loc.field).describe()
     if not where and not loc.xpath:
-        return pdf.para("fichier entier", pdf.CELL)
-    return pdf.with_detail(where or loc.xpath, loc.xpath if where else None, pdf.CELL)
+        return "fichier entier"
+    if where and loc.xpath:
+        return (pdf.Para(where), pdf.Para(loc.xpath, pdf.S_CELL_SMALL))
+    return where or loc.xpath or ""
 
 
-def _findings(ack: Acknowledgement) -> list[Flowable]:
+def _findings(sheet: pdf.Sheet, ack: Acknowledgement) -> None:
     groups: list[tuple[str, Sequence[Finding]]] = []
     if ack.findings:
         groups.append(("Fichier", ack.findings))
@@ -241,30 +209,32 @@ def _findings(ack: Acknowledgement) -> list[Flowable]:
         if p.findings:
             groups.append((f"Bulletin n° {p.index} — employeur {p.employer}, matricule {p.registration}", p.findings))
     if not groups:
-        return []
-    story: list[Flowable] = [*pdf.heading("Anomalies")]
+        return
+    sheet.heading("Anomalies")
     cap = _cap_sentence(ack)
     if cap:
-        story.append(pdf.para(cap, pdf.STRONG))
+        sheet.para(cap, pdf.S_STRONG)
     for title, findings in groups:
-        story += [*pdf.heading(title, pdf.H3), _findings_table(findings)]
-    return story
+        sheet.heading(title, pdf.S_H3)
+        _findings_table(sheet, findings)
 
 
 def render_ack_pdf(ack: Acknowledgement) -> bytes:
     """The French PDF acknowledgement; the same value always gives the same bytes."""
-    story = _summary(ack)
+    sheet = pdf.Sheet()
+    _summary(sheet, ack)
     if ack.declarations:
-        story += _declarations(ack.declarations)
+        _declarations(sheet, ack.declarations)
         for d in ack.declarations:
             if d.funds:
-                story += _contributions(d)
+                _contributions(sheet, d)
     if ack.payslips:
-        story += _payslips(ack.payslips)
-    story += _findings(ack)
+        _payslips(sheet, ack.payslips)
+    _findings(sheet, ack)
     if ack.notes:
-        story += pdf.heading("Notes")
-        story += [pdf.para(f"• {note}") for note in ack.notes]
+        sheet.heading("Notes")
+        for note in ack.notes:
+            sheet.para(f"• {note}", space_after=2)
     if ack.rates:
-        story += _rates(ack)
-    return pdf.build(story, title=TITLE, reference=ack.reference, test=ack.test, subject=ack.file_name)
+        _rates(sheet, ack)
+    return sheet.render(title=TITLE, reference=ack.reference, test=ack.test, subject=ack.file_name)

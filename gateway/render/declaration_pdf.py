@@ -11,7 +11,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer
 
 from gateway.domain import EVENT_LABELS_FR, Declaration, EmployeeLine, Event, FundTotal
 from gateway.money import format_rate
@@ -54,56 +53,47 @@ def _registration(position: int, line: EmployeeLine, registrations: Mapping[int,
     return f"{given} (provisoire)" if given else "à attribuer"
 
 
-def _lines_table(
-    decl: Declaration, names: Mapping[int, tuple[str, str]], registrations: Mapping[int, str]
-) -> Flowable:
-    rows: list[list[pdf.Cell]] = [["N°", "Matricule", "Nom", "Prénom", "Dir.", "Salaire brut", "Heures"]]
-    spans: list[tuple[int, int, int]] = []
-    keep: list[tuple[int, int]] = []
+def _lines_rows(decl: Declaration, names: Mapping[int, tuple[str, str]], registrations: Mapping[int, str]
+                ) -> list[pdf.Row]:
+    rows: list[pdf.Row] = []
     for position, line in enumerate(decl.lines, start=1):
         last, first = _names(position, line, names)
+        group = position if line.events else 0  # an employee and its events stay on one page
         rows.append(
-            [
-                str(position),
-                pdf.para(_registration(position, line, registrations), pdf.CELL),
-                pdf.para(last, pdf.CELL),
-                pdf.para(first, pdf.CELL),
-                "oui" if line.director else "",
-                fr_amount(line.gross),
-                fr_hours(line.hours),
-            ]
+            pdf.Row(
+                [
+                    str(position),
+                    _registration(position, line, registrations),
+                    last,
+                    first,
+                    "oui" if line.director else "",
+                    fr_amount(line.gross),
+                    fr_hours(line.hours),
+                ],
+                group=group,
+            )
         )
-        if line.events:
-            keep.append((len(rows) - 1, len(rows) + len(line.events) - 1))
         for event in line.events:
-            spans.append((len(rows), 1, 6))
-            rows.append(["", pdf.para(f"↳ {event_text(event)}", pdf.CELL_SMALL), "", "", "", "", ""])
+            rows.append(pdf.Row(["", pdf.Para(f"↳ {event_text(event)}", pdf.S_CELL_SMALL)], span=(1, 5),
+                                group=group))
     rows.append(
-        ["", f"Total : {fr_int(len(decl.lines))} salarié(s)", "", "", "", fr_amount(decl.total_gross),
-         fr_hours(decl.total_hours)]
+        pdf.Row(["", f"Total : {fr_int(len(decl.lines))} salarié(s)", fr_amount(decl.total_gross),
+                 fr_hours(decl.total_hours)], pdf.S_CELL_BOLD, rule_above=0.8, span=(1, 3))
     )  # fmt: skip
-    spans.append((len(rows) - 1, 1, 4))
-    return pdf.table(rows, [22, 78, 130, 110, 28, 80, 67], right=(0, 5, 6), total_rows=1, spans=spans,
-                     keep_rows=keep)
+    return rows
 
 
-def _funds_table(funds: Sequence[FundTotal]) -> Flowable:
-    rows: list[list[pdf.Cell]] = [["Caisse", "Base", "Taux", "Part patronale", "Part salariale"]]
-    for f in funds:
-        rows.append(
-            [
-                pdf.para(f.label or f.fund, pdf.CELL),
-                fr_amount(f.base),
-                "—" if f.rate is None else format_rate(f.rate),
-                fr_amount(f.employer),
-                fr_amount(f.employee),
-            ]
-        )
+def _funds_rows(funds: Sequence[FundTotal]) -> list[pdf.Row]:
+    rows = [
+        pdf.Row([f.label or f.fund, fr_amount(f.base), "—" if f.rate is None else format_rate(f.rate),
+                 fr_amount(f.employer), fr_amount(f.employee)])
+        for f in funds
+    ]  # fmt: skip
     # Column totals: sums of the per-fund amounts above, already rounded upstream.
     employer = sum((f.employer for f in funds), Decimal("0.00"))
     employee = sum((f.employee for f in funds), Decimal("0.00"))
-    rows.append(["Total", "", "", fr_amount(employer), fr_amount(employee)])
-    return pdf.table(rows, [200, 85, 55, 88, 88], right=(1, 2, 3, 4), total_rows=1)
+    rows.append(pdf.Row(["Total", "", "", fr_amount(employer), fr_amount(employee)], pdf.S_CELL_BOLD, rule_above=0.8))
+    return rows
 
 
 def render_declaration_pdf(
@@ -128,30 +118,30 @@ def render_declaration_pdf(
     ``complementary`` or ``rectifying``.
     """
     kind_fr = KIND_FR.get(kind, kind)
-    story: list[Flowable] = [
-        pdf.para(f"{TITLE} — {kind_fr}", pdf.TITLE),
-        pdf.para("Annexe : PDF d'une déclaration en ligne", pdf.SMALL),
-        Spacer(0, 2 * mm),
-        pdf.labelled("Référence :", reference, pdf.BIG),
-        Spacer(0, 2 * mm),
-        pdf.key_values(
-            [
-                ("Employeur", pdf.lines([employer_name, employer_address, f"N° employeur : {decl.employer}"],
-                                        pdf.CELL, bold_first=True)),
-                ("Période", fr_period(decl.period)),
-                ("Reçue le", f"{fr_datetime(received_at)} (heure de Monaco)"),
-                ("Délai", "reçue après le 10 du mois suivant : en retard" if late else "dans les délais"),
-                ("Salariés", fr_int(len(decl.lines))),
-                ("Salaire brut total", fr_amount(decl.total_gross)),
-                ("Heures totales", fr_hours(decl.total_hours)),
-            ]
-        ),
-        *pdf.heading("Salariés et événements"),
-        _lines_table(decl, names, registrations),
-    ]
+    sheet = pdf.Sheet()
+    sheet.para(f"{TITLE} — {kind_fr}", pdf.S_TITLE, space_after=3)
+    sheet.para("Annexe : PDF d'une déclaration en ligne", pdf.S_SMALL, space_after=2 * mm)
+    sheet.labelled("Référence :", reference, pdf.S_BIG, space_after=2 * mm)
+    sheet.key_values(
+        [
+            ("Employeur", (pdf.Para(employer_name, pdf.S_CELL_BOLD), pdf.Para(employer_address),
+                           pdf.Para(f"N° employeur : {decl.employer}"))),
+            ("Période", fr_period(decl.period)),
+            ("Reçue le", f"{fr_datetime(received_at)} (heure de Monaco)"),
+            ("Délai", "reçue après le 10 du mois suivant : en retard" if late else "dans les délais"),
+            ("Salariés", fr_int(len(decl.lines))),
+            ("Salaire brut total", fr_amount(decl.total_gross)),
+            ("Heures totales", fr_hours(decl.total_hours)),
+        ]
+    )
+    sheet.heading("Salariés et événements")
+    sheet.table([22, 78, 130, 110, 28, 80, 67], ["N°", "Matricule", "Nom", "Prénom", "Dir.", "Salaire brut", "Heures"],
+                _lines_rows(decl, names, registrations), right=(0, 5, 6))
     if funds:
-        story += [*pdf.heading("Cotisations par caisse"), _funds_table(funds)]
+        sheet.heading("Cotisations par caisse")
+        sheet.table([200, 85, 55, 88, 88], ["Caisse", "Base", "Taux", "Part patronale", "Part salariale"],
+                    _funds_rows(funds), right=(1, 2, 3, 4))
     if test:
-        story.append(pdf.para("Document de test : cette déclaration n'a pas été enregistrée.", pdf.STRONG))
+        sheet.para("Document de test : cette déclaration n'a pas été enregistrée.", pdf.S_STRONG, space_before=4)
     title = f"{TITLE} {fr_period(decl.period)} — employeur {decl.employer}"
-    return pdf.build(story, title=title, reference=reference, test=test, subject=employer_name)
+    return sheet.render(title=title, reference=reference, test=test, subject=employer_name)

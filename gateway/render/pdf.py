@@ -19,7 +19,7 @@ import io
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -30,6 +30,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTFont, makeToUnicodeCMap
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -81,7 +82,7 @@ class _CachedTTFont(TTFont):
         state = self.state.get(doc) or TTFont.State(self._asciiReadable)
         self.state[doc] = state
         state.frozen = 1
-        cache: dict[tuple[Any, ...], tuple[list[int], bytes, bytes, int]] = self.__dict__.setdefault("_subsets", {})
+        cache: dict[tuple[Any, ...], tuple[_Formatted, bytes, bytes, int]] = self.__dict__.setdefault("_subsets", {})
         face = self.face
         for n, subset in enumerate(state.subsets):
             internal_name = self.getSubsetInternalName(n, doc)[1:]
@@ -91,11 +92,11 @@ class _CachedTTFont(TTFont):
             if made is None:
                 program = face.makeSubset(subset)
                 cmap = makeToUnicodeCMap(base_name, subset).encode("latin-1")
+                widths = _Formatted(pdfdoc.PDFArray(map(face.getCharWidth, subset)).format(doc))
                 if doc.compression:
-                    made = (list(map(face.getCharWidth, subset)), zlib.compress(cmap), zlib.compress(program),
-                            len(program))
+                    made = (widths, zlib.compress(cmap), zlib.compress(program), len(program))
                 else:
-                    made = (list(map(face.getCharWidth, subset)), cmap, program, len(program))
+                    made = (widths, cmap, program, len(program))
                 if len(cache) >= _SUBSET_CACHE_SIZE:
                     del cache[next(iter(cache))]
                 cache[key] = made
@@ -106,7 +107,7 @@ class _CachedTTFont(TTFont):
             font.BaseFont = base_name
             font.FirstChar = 0
             font.LastChar = len(subset) - 1
-            font.Widths = pdfdoc.PDFArray(list(widths))
+            font.Widths = widths
             font.ToUnicode = doc.Reference(_stream(cmap_data, doc), "toUnicodeCMap:" + base_name)
             program_stream = _stream(program_data, doc)
             program_stream.dictionary["Length1"] = program_length
@@ -133,6 +134,16 @@ class _CachedTTFont(TTFont):
 
 
 _SUBSET_CACHE_SIZE = 32
+
+
+class _Formatted(pdfdoc.PDFObject):
+    """A PDF value formatted once (a subset's widths: 150 numbers formatted for every document otherwise)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def format(self, _document: Any) -> bytes:
+        return self.data
 
 
 def _stream(data: bytes, doc: Any) -> Any:
@@ -434,3 +445,420 @@ def build(
         raise RenderError(f"PDF « {one_line(title)} » ({one_line(reference)}) impossible à produire: {exc}") from exc
     return buffer.getvalue()
 
+
+
+# --- Sheets: fixed layouts drawn straight on the canvas -------------------------------------------------
+#
+# The frequent documents (acknowledgement, declaration, payslip: tens of thousands a month) are laid out
+# here at computed positions instead of through Platypus: text is measured with the font's widths and
+# wrapped only where it comes from data, pages are cut before drawing so each can say « page X/Y », and
+# every string is drawn literally (drawString never interprets markup). Same fonts, sizes and rules as
+# the Platypus styles above, so both kinds of documents look alike.
+
+
+class TextStyle(NamedTuple):
+    font: str
+    size: float
+    color: Any = BLACK
+
+    @property
+    def leading(self) -> float:
+        return self.size * 1.22
+
+
+S_BODY = TextStyle(FONT, 9)
+S_BODY_BOLD = TextStyle(FONT_BOLD, 9)
+S_SMALL = TextStyle(FONT, 7.5, GREY)
+S_TITLE = TextStyle(FONT_BOLD, 15)
+S_H2 = TextStyle(FONT_BOLD, 11)
+S_H3 = TextStyle(FONT_BOLD, 9.5)
+S_STRONG = TextStyle(FONT_BOLD, 10)
+S_BIG = TextStyle(FONT_BOLD, 13)
+S_CELL = TextStyle(FONT, 8)
+S_CELL_BOLD = TextStyle(FONT_BOLD, 8)
+S_CELL_SMALL = TextStyle(FONT, 7, GREY)
+S_CELL_REF = TextStyle(FONT, 7)
+S_HEAD = TextStyle(FONT_BOLD, 7)
+
+# Characters nearly every document uses beyond ASCII, put first into every font subset of a sheet so that
+# the subset (and its cached font program, see _CachedTTFont) is the same from one document to the next.
+SEED = "àâäçéèêëîïôöùûüÿœæÀÂÇÉÈÊËÎÔÙÛÜŒ«»€—–’…·•°↳\u202f"
+
+_width = pdfmetrics.stringWidth
+
+
+def wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """``text`` cut into lines of at most ``width`` points, at spaces; a word longer than a line (an
+    XPath, a SHA-256) is cut where it must. Never loses a character; an empty text is one empty line."""
+    if _width(text, font, size) <= width:
+        return [text]
+    return [text for _x, text, _f in _line_runs(wrap_runs(((text, font),), size, width))]
+
+
+def _line_runs(lines: list[list[tuple[float, str, str]]]) -> list[tuple[float, str, str]]:
+    return [line[0] if line else (0.0, "", "") for line in lines]
+
+
+def wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float) -> list[list[tuple[float, str, str]]]:
+    """Text in several fonts (``(text, font)`` runs, e.g. a bold label then its value, one space between
+    them) wrapped into lines; each line is a list of ``(x offset, text, font)`` pieces. Spaces inside a
+    line are kept as characters (text extraction and copy-paste see them)."""
+    lines: list[list[tuple[float, str, str]]] = [[]]
+    x = 0.0
+    pending = 0  # spaces before the next word
+    for number, (text, font) in enumerate(runs):
+        space = _width(" ", font, size)
+        if number:
+            pending = max(pending, 1)
+        for index, word in enumerate(text.split(" ")):
+            if index:
+                pending += 1
+            if not word:
+                continue
+            gap = pending * space if lines[-1] else 0.0
+            spaces = " " * pending
+            pending = 0
+            w = _width(word, font, size)
+            if lines[-1] and x + gap + w > width:
+                cut = _fit(word, font, size, width - x - gap, hyphens_only=True) if "-" in word else 0
+                if cut:  # « CHARCE-MONTGOLFIER- » ends this line, the rest of the name starts the next
+                    _append(lines[-1], x + gap, spaces, word[:cut], font)
+                    word = word[cut:]
+                    w = _width(word, font, size)
+                lines.append([])
+                x, gap, spaces = 0.0, 0.0, ""
+            while w > width:  # a word longer than the line: cut after a hyphen or a slash, else anywhere
+                cut = _fit(word, font, size, width)
+                lines[-1].append((0.0, word[:cut], font))
+                word = word[cut:]
+                if not word:  # one character wider than the line: drawn past it rather than lost
+                    break
+                lines.append([])
+                x, gap, spaces = 0.0, 0.0, ""
+                w = _width(word, font, size)
+            if word:
+                _append(lines[-1], x + gap, spaces, word, font)
+            x += gap + w
+    return lines
+
+
+def _append(line: list[tuple[float, str, str]], x: float, spaces: str, word: str, font: str) -> None:
+    """``word`` onto ``line`` after ``spaces``: into the last piece when it has the same font."""
+    if line and line[-1][2] == font:
+        start, prev, _ = line[-1]
+        line[-1] = (start, prev + spaces + word, font)
+        return
+    if line:
+        start, prev, prev_font = line[-1]
+        line[-1] = (start, prev + spaces, prev_font)
+    line.append((x, word, font))
+
+
+def _fit(word: str, font: str, size: float, width: float, *, hyphens_only: bool = False) -> int:
+    """How many first characters of ``word`` to put on a line of ``width``: up to a hyphen or a slash
+    when one fits, else as many as fit (at least one); with ``hyphens_only``, 0 when no hyphen fits."""
+    low, high = 0, len(word)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if _width(word[:mid], font, size) <= width:
+            low = mid
+        else:
+            high = mid - 1
+    breaks = max(word.rfind("-", 0, low), -1 if hyphens_only else word.rfind("/", 1, low))
+    if breaks > 0:
+        return breaks + 1
+    return 0 if hyphens_only else max(low, 1)
+
+
+class Para(NamedTuple):
+    """Text to wrap in a table cell or a block, drawn literally in ``style``; ``runs`` adds more
+    ``(text, style)`` pieces on the same lines (a bold label followed by its value)."""
+
+    text: str
+    style: TextStyle = S_CELL
+
+
+CellValue = str | Para | Sequence[Para]  # a plain string is drawn in the row's style
+TOP = PAGE_HEIGHT - MARGIN - HEADER_HEIGHT
+BOTTOM = MARGIN + FOOTER_HEIGHT
+
+
+class Row(NamedTuple):
+    cells: Sequence[CellValue]
+    style: TextStyle = S_CELL
+    rule_above: float = 0.0  # a black rule above the row (totals)
+    shaded: bool = False
+    span: tuple[int, int] = (0, 0)  # (column, n): the cell of that column runs over n more columns
+    group: int = 0  # rows with the same non-zero group stay on one page (an employee and its events)
+
+
+class Sheet:
+    """A document laid out as drawing operations, page by page, then drawn with its page decoration.
+
+    ``y`` is where the next block starts (PDF points from the bottom of the page). ``one_page`` never cuts
+    a page: what does not fit is shrunk to fit, like a payslip's Platypus ``KeepInFrame``.
+    """
+
+    def __init__(self, *, one_page: bool = False) -> None:
+        self.pages: list[list[tuple[Any, ...]]] = [[]]
+        self.ops = self.pages[0]
+        self.y = TOP
+        self.one_page = one_page
+
+    # -- pages and space --
+    def new_page(self) -> None:
+        self.ops = []
+        self.pages.append(self.ops)
+        self.y = TOP
+
+    def room(self) -> float:
+        return self.y - BOTTOM
+
+    def need(self, height: float) -> bool:
+        """A new page when ``height`` does not fit below ``y`` (and something is on this page); True if
+        it cut."""
+        if not self.one_page and height > self.room() and self.y < TOP:
+            self.new_page()
+            return True
+        return False
+
+    def space(self, height: float) -> None:
+        self.y -= height
+
+    # -- drawing operations (recorded) --
+    def text(self, x: float, y: float, text: str, style: TextStyle, align: str = "") -> None:
+        if text:
+            self.ops.append(("t", x, y, text, style.font, style.size, style.color, align))
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, width: float, color: Any = BLACK) -> None:
+        self.ops.append(("l", x1, y1, x2, y2, width, color))
+
+    def rect(self, x: float, y: float, w: float, h: float, color: Any) -> None:
+        self.ops.append(("r", x, y, w, h, color))
+
+    def box(self, x: float, y: float, w: float, h: float, width: float, color: Any) -> None:
+        self.ops.append(("b", x, y, w, h, width, color))
+
+    # -- blocks --
+    def para(self, text: object, style: TextStyle = S_BODY, *, space_before: float = 0, space_after: float = 0,
+             x: float = MARGIN, width: float = CONTENT_WIDTH) -> None:
+        """A wrapped paragraph of literal text; it may run over pages line by line."""
+        self.runs(((one_line(text), style),), space_before=space_before, space_after=space_after, x=x,
+                  width=width)
+
+    def labelled(self, label: str, value: object, style: TextStyle = S_BODY, *, space_after: float = 0) -> None:
+        """``label`` in bold then ``value``, wrapped together."""
+        bold = TextStyle(FONT_BOLD, style.size, style.color)
+        self.runs(((one_line(label), bold), (one_line(value), TextStyle(style.font, style.size, style.color))),
+                  space_after=space_after)
+
+    def runs(self, runs: Sequence[tuple[str, TextStyle]], *, space_before: float = 0, space_after: float = 0,
+             x: float = MARGIN, width: float = CONTENT_WIDTH) -> None:
+        size = max(s.size for _t, s in runs)
+        styles = {s.font: s for _t, s in runs}
+        leading = size * 1.22
+        self.y -= space_before
+        for line in wrap_runs([(t, s.font) for t, s in runs], size, width):
+            self.need(leading)
+            base = self.y - size * 0.95
+            for dx, piece, font in line:
+                self.text(x + dx, base, piece, styles[font])
+            self.y -= leading
+        self.y -= space_after
+
+    def heading(self, text: object, style: TextStyle = S_H2) -> None:
+        """A section title that never ends a page alone: a new page first when less than 30 mm remain."""
+        before, after = (8, 4) if style is S_H2 else (5, 3)
+        if not self.need(30 * mm + before):
+            self.y -= before
+        self.para(text, style, space_after=after)
+
+    def key_values(self, pairs: Sequence[tuple[str, CellValue]], label_width: float = 40 * mm) -> None:
+        """Label / value lines without rules: the identity block at the top of a document."""
+        widths = [label_width, CONTENT_WIDTH - label_width]
+        for label, value in pairs:
+            self.row(widths, Row([Para(label, S_CELL_BOLD), value]), pad_x=0, pad_y=1, rule=0)
+
+    def table(self, widths: Sequence[float], header: Sequence[str], rows: Sequence[Row], *,
+              right: Sequence[int] = ()) -> None:
+        """A ruled table with fixed column widths; its header repeats on every page it runs over."""
+        if sum(widths) > CONTENT_WIDTH + 0.5:
+            raise RenderError(f"tableau trop large: {sum(widths):.0f} pt > {CONTENT_WIDTH:.0f} pt")
+        head = Row([Para(h, S_HEAD) for h in header], shaded=True)
+        head_cells = self._cells(widths, head, right, 3)
+        head_height = self._height(head_cells, 2)
+        self.need(head_height + 12)
+        self._draw_row(widths, head_cells, head_height, head, right, 3, 2, rule=0.8, bottom_align=True)
+        index = 0
+        while index < len(rows):
+            group = [rows[index]]
+            while rows[index].group and index + len(group) < len(rows) and \
+                    rows[index + len(group)].group == rows[index].group:
+                group.append(rows[index + len(group)])
+            laid = [(r, self._cells(widths, r, right, 3)) for r in group]
+            heights = [self._height(c, 2) for _r, c in laid]
+            if not self.one_page and sum(heights) > self.room() and sum(heights) <= TOP - BOTTOM - head_height:
+                self.new_page()
+                self._draw_row(widths, head_cells, head_height, head, right, 3, 2, rule=0.8, bottom_align=True)
+            for (r, cells), height in zip(laid, heights, strict=True):
+                if not self.one_page and height > self.room():
+                    self.new_page()
+                    self._draw_row(widths, head_cells, head_height, head, right, 3, 2, rule=0.8,
+                                   bottom_align=True)
+                self._draw_row(widths, cells, height, r, right, 3, 2, rule=0.25)
+            index += len(group)
+
+    def row(self, widths: Sequence[float], row: Row, *, right: Sequence[int] = (), pad_x: float = 3,
+            pad_y: float = 2, rule: float = 0.25) -> None:
+        cells = self._cells(widths, row, right, pad_x)
+        height = self._height(cells, pad_y)
+        self.need(height)
+        self._draw_row(widths, cells, height, row, right, pad_x, pad_y, rule=rule)
+
+    # -- table internals --
+    @staticmethod
+    def _cells(widths: Sequence[float], row: Row, right: Sequence[int], pad_x: float
+               ) -> list[tuple[float, float, bool, list[tuple[str, TextStyle]]]]:
+        """Each cell as (x offset, width, right-aligned, wrapped lines with their style)."""
+        out = []
+        x = 0.0
+        col = 0
+        span_col, span_more = row.span
+        for value in row.cells:
+            span = span_more if col == span_col else 0
+            w = sum(widths[col: col + 1 + span])
+            paras = [Para(value, row.style)] if isinstance(value, str) else \
+                [value] if isinstance(value, Para) else list(value)
+            lines = []
+            for p in paras:
+                text = one_line(p.text)
+                if text:
+                    lines += [(piece, p.style) for piece in wrap(text, p.style.font, p.style.size, w - 2 * pad_x)]
+            out.append((x, w, col in right, lines))
+            x += w
+            col += 1 + span
+        return out
+
+    @staticmethod
+    def _height(cells: list[tuple[float, float, bool, list[tuple[str, TextStyle]]]], pad_y: float) -> float:
+        return 2 * pad_y + max((sum(s.leading for _t, s in lines) for *_a, lines in cells), default=0.0)
+
+    def _draw_row(self, widths: Sequence[float], cells: list[tuple[float, float, bool, list[tuple[str, TextStyle]]]],
+                  height: float, row: Row, right: Sequence[int], pad_x: float, pad_y: float, *, rule: float,
+                  bottom_align: bool = False) -> None:
+        top = self.y
+        total = sum(widths)
+        if row.shaded:
+            self.rect(MARGIN, top - height, total, height, LIGHT)
+        if row.rule_above:
+            self.line(MARGIN, top, MARGIN + total, top, row.rule_above)
+        for x, w, is_right, lines in cells:
+            used = sum(s.leading for _t, s in lines)
+            y = top - height + pad_y + used if bottom_align else top - pad_y
+            for text, style in lines:
+                base = y - style.size * 0.95
+                if is_right:
+                    self.text(MARGIN + x + w - pad_x, base, text, style, "r")
+                else:
+                    self.text(MARGIN + x + pad_x, base, text, style)
+                y -= style.leading
+        if rule:
+            self.line(MARGIN, top - height, MARGIN + total, top - height, rule, BLACK if rule >= 0.8 else RULE)
+        self.y = top - height
+
+    # -- output --
+    def render(self, *, title: str, reference: str, test: bool = False, subject: str = "") -> bytes:
+        """The PDF: every page with its header, footer, ``page X/Y`` and, for a test, the watermark and
+        banner. Deterministic (ReportLab ``invariant``)."""
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=FONT, lang="fr-FR")
+        canvas.setTitle(one_line(f"{title} — {reference}"))
+        canvas.setAuthor(CAISSES)
+        canvas.setSubject(one_line(subject or title))
+        canvas.setCreator(PRODUCER)
+        for font in (FONT, FONT_BOLD):  # the same first characters in every subset: see _CachedTTFont
+            pdfmetrics.getFont(font).splitString(SEED, canvas._doc)
+        decorate = _page_decorator(title, reference, test)
+        total = len(self.pages)
+        try:
+            for number, ops in enumerate(self.pages, start=1):
+                decorate(canvas, None)
+                canvas.saveState()
+                if self.one_page and self.y < BOTTOM:  # shrink to fit, anchored at the top left
+                    scale = (TOP - BOTTOM) / (TOP - self.y)
+                    canvas.translate(MARGIN, TOP)
+                    canvas.scale(scale, scale)
+                    canvas.translate(-MARGIN, -TOP)
+                _draw_ops(canvas, ops)
+                canvas.restoreState()
+                canvas.setFont(FONT, 7.5)
+                canvas.setFillColor(GREY)
+                canvas.drawRightString(PAGE_WIDTH - MARGIN, MARGIN, f"page {number}/{total}")
+                canvas.showPage()
+            canvas.save()
+        except Exception as exc:
+            raise RenderError(f"PDF « {one_line(title)} » ({one_line(reference)}) impossible à produire: {exc}") from exc
+        return buffer.getvalue()
+
+
+def _draw_ops(canvas: Canvas, ops: Sequence[tuple[Any, ...]]) -> None:
+    """The recorded operations as PDF operators, appended to the page's content in one ``q … Q`` block.
+
+    What ``drawString`` does (a text object per string, the font's subset codes, PDF escaping) without its
+    per-call bookkeeping: a page of a few hundred strings costs a fraction of a millisecond.
+    """
+    doc = canvas._doc
+    code = ["q"]
+    emit = code.append
+    in_text = False
+    face: tuple[str, int, float] | None = None
+    fill: Any = None
+    stroke: Any = None
+    line_width: float | None = None
+    for op in ops:
+        kind = op[0]
+        if kind == "t":
+            _, x, y, text, name, size, color, align = op
+            font = pdfmetrics.getFont(name)
+            if not in_text:
+                emit("BT")
+                in_text, face = True, None
+            if fill is not color:
+                emit(f"{fp_str(color.red, color.green, color.blue)} rg")
+                fill = color
+            if align:
+                width = font.stringWidth(text, size)
+                x -= width if align == "r" else width / 2
+            emit(f"1 0 0 1 {fp_str(x, y)} Tm")
+            for subset, chunk in font.splitString(text, doc):
+                if face != (name, subset, size):
+                    emit(f"{font.getSubsetInternalName(subset, doc)} {fp_str(size)} Tf")
+                    face = (name, subset, size)
+                emit(f"({escapePDF(chunk)}) Tj")
+            continue
+        if in_text:
+            emit("ET")
+            in_text = False
+        if kind == "r":
+            _, x, y, w, h, color = op
+            if fill is not color:
+                emit(f"{fp_str(color.red, color.green, color.blue)} rg")
+                fill = color
+            emit(f"{fp_str(x, y, w, h)} re f")
+            continue
+        _, *geometry, width, color = op
+        if stroke is not color:
+            emit(f"{fp_str(color.red, color.green, color.blue)} RG")
+            stroke = color
+        if line_width != width:
+            emit(f"{fp_str(width)} w")
+            line_width = width
+        if kind == "l":
+            x1, y1, x2, y2 = geometry
+            emit(f"{fp_str(x1, y1)} m {fp_str(x2, y2)} l S")
+        else:  # "b": a box
+            emit(f"{fp_str(*geometry)} re S")
+    if in_text:
+        emit("ET")
+    emit("Q")
+    canvas._code.append("\n".join(code))
