@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 
 from gateway.domain import ContributionLine, PayLine, Payslip, Share
 from gateway.money import format_eur, format_rate
@@ -37,63 +36,62 @@ def _earning_rate(line: PayLine) -> str:
     return format_rate(line.rate) if line.rate < 1 else fr_decimal(line.rate)
 
 
-def _earning_row(line: PayLine, *, say_subject: bool = True) -> list[pdf.Cell]:
+def _earning_row(line: PayLine, *, say_subject: bool = True) -> pdf.Row:
     label = line.label if line.subject or not say_subject else f"{line.label} (non soumis à cotisations)"
-    return [pdf.para(label, pdf.CELL), fr_decimal(line.base), _earning_rate(line), _money(line.employee), "",
-            _money(line.employer)]  # fmt: skip
+    return pdf.Row([label, fr_decimal(line.base), _earning_rate(line), _money(line.employee), "",
+                    _money(line.employer)])  # fmt: skip
 
 
-def _contribution_rows(lines: tuple[ContributionLine, ...]) -> list[list[pdf.Cell]]:
+def _section(title: str) -> pdf.Row:
+    return pdf.Row([title], shaded=True, span=(0, 5))
+
+
+def _contribution_rows(lines: tuple[ContributionLine, ...]) -> list[pdf.Row]:
     """One row per fund and base: the employee and employer lines of a fund share their base."""
     grouped: dict[tuple[str, Decimal], dict[Share, ContributionLine]] = {}
     for line in lines:
         grouped.setdefault((line.fund, line.base), {})[line.share] = line
-    rows: list[list[pdf.Cell]] = []
+    rows: list[pdf.Row] = []
     for (fund, base), shares in grouped.items():
         employee, employer = shares.get(Share.EMPLOYEE), shares.get(Share.EMPLOYER)
         any_line = employee or employer
-        label_parts = [FUNDS.get(fund, fund)]
+        details = []
         if any_line is not None and any_line.ceiling is not None:
-            label_parts.append(f"plafond {fr_amount(any_line.ceiling)}")
+            details.append(f"plafond {fr_amount(any_line.ceiling)}")
         if any(s.rate_use.unconfirmed for s in shares.values()):
-            label_parts.append("taux non confirmé")
+            details.append("taux non confirmé")
+        label = pdf.Para(FUNDS.get(fund, fund))
         rows.append(
-            [
-                pdf.with_detail(label_parts[0], " · ".join(label_parts[1:]), pdf.CELL),
-                format_eur(base),
-                format_rate(employee.rate) if employee else "",
-                format_eur(employee.amount) if employee else "",
-                format_rate(employer.rate) if employer else "",
-                format_eur(employer.amount) if employer else "",
-            ]
+            pdf.Row(
+                [
+                    (label, pdf.Para(" · ".join(details), pdf.S_CELL_SMALL)) if details else label,
+                    format_eur(base),
+                    format_rate(employee.rate) if employee else "",
+                    format_eur(employee.amount) if employee else "",
+                    format_rate(employer.rate) if employer else "",
+                    format_eur(employer.amount) if employer else "",
+                ]
+            )
         )
     return rows
 
 
-def _parties(p: Payslip) -> Flowable:
+def _parties(sheet: pdf.Sheet, p: Payslip) -> None:
+    """Employer and employee side by side, each in its box."""
     r = p.request
-    employer = pdf.lines([p.employer_name, p.employer_address, f"N° employeur : {r.employer}"], pdf.CELL,
-                         bold_first=True)
-    employee_lines = [p.employee_name, f"Matricule : {r.registration}"]
-    employee_lines.append(f"Emploi : {p.job}" if p.job else "Emploi : non communiqué")
+    employer = (pdf.Para(p.employer_name, pdf.S_CELL_BOLD), pdf.Para(p.employer_address),
+                pdf.Para(f"N° employeur : {r.employer}"))
+    employee = [pdf.Para(p.employee_name, pdf.S_CELL_BOLD), pdf.Para(f"Matricule : {r.registration}"),
+                pdf.Para(f"Emploi : {p.job}" if p.job else "Emploi : non communiqué")]
     if p.qualification:
-        employee_lines.append(f"Qualification : {p.qualification}")
-    employee = pdf.lines(employee_lines, pdf.CELL, bold_first=True)
+        employee.append(pdf.Para(f"Qualification : {p.qualification}"))
     half = pdf.CONTENT_WIDTH / 2
-    return Table(
-        [[pdf.para("Employeur", pdf.CELL_BOLD), pdf.para("Salarié", pdf.CELL_BOLD)], [employer, employee]],
-        colWidths=[half, half],
-        style=TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), pdf.FONT, 8),
-                ("BOX", (0, 0), (0, -1), 0.5, pdf.RULE),
-                ("BOX", (1, 0), (1, -1), 0.5, pdf.RULE),
-                ("BACKGROUND", (0, 0), (-1, 0), pdf.LIGHT),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        ),
-        hAlign="LEFT",
-    )
+    top = sheet.y
+    sheet.row([half, half], pdf.Row([pdf.Para("Employeur", pdf.S_CELL_BOLD), pdf.Para("Salarié", pdf.S_CELL_BOLD)],
+                                    shaded=True), pad_x=6, pad_y=3, rule=0)
+    sheet.row([half, half], pdf.Row([employer, employee]), pad_x=6, pad_y=3, rule=0)
+    for x in (pdf.MARGIN, pdf.MARGIN + half):
+        sheet.box(x, sheet.y, half, top - sheet.y, 0.5, pdf.RULE)
 
 
 def _hours_text(p: Payslip) -> tuple[str, Decimal]:
@@ -112,66 +110,44 @@ def render_payslip_pdf(p: Payslip, *, reference: str, test: bool) -> bytes:
     r = p.request
     period = r.period
     hours_text, declared_hours = _hours_text(p)
-    rows: list[list[pdf.Cell]] = [_HEADER, ["Salaire brut : éléments soumis à cotisations, sauf mention", "", "", "", "", ""]]
-    shaded = [1]
-    spans = [(1, 0, 5)]
+    rows = [_section("Salaire brut : éléments soumis à cotisations, sauf mention")]
     rows += [_earning_row(line) for line in p.earnings]
-    rows.append(["Salaire brut", "", "", format_eur(p.gross), "", ""])
-    gross_row = len(rows) - 1
-    rows.append(["Cotisations et contributions sociales", "", "", "", "", ""])
-    shaded.append(len(rows) - 1)
-    spans.append((len(rows) - 1, 0, 5))
+    rows.append(pdf.Row(["Salaire brut", "", "", format_eur(p.gross), "", ""], pdf.S_CELL_BOLD, rule_above=0.8))
+    rows.append(_section("Cotisations et contributions sociales"))
     rows += _contribution_rows(p.contributions)
-    rows.append(["Total des cotisations", "", "", format_eur(p.employee_contributions), "",
-                 format_eur(p.employer_contributions)])  # fmt: skip
-    total_row = len(rows) - 1
+    rows.append(pdf.Row(["Total des cotisations", "", "", format_eur(p.employee_contributions), "",
+                         format_eur(p.employer_contributions)], pdf.S_CELL_BOLD, rule_above=0.8))  # fmt: skip
     if p.non_subject:
-        rows.append(["Éléments non soumis à cotisations (ajoutés au net ou repris)", "", "", "", "", ""])
-        shaded.append(len(rows) - 1)
-        spans.append((len(rows) - 1, 0, 5))
+        rows.append(_section("Éléments non soumis à cotisations (ajoutés au net ou repris)"))
         rows += [_earning_row(line, say_subject=False) for line in p.non_subject]
-    rows.append(["Net à payer", "", "", format_eur(p.net), "", ""])
-    body = pdf.table(rows, _WIDTHS, right=(1, 2, 3, 4, 5), total_rows=1, spans=spans, shaded_rows=shaded)
-    body.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, gross_row), (-1, gross_row), pdf.FONT_BOLD, 8),
-                ("LINEABOVE", (0, gross_row), (-1, gross_row), 0.8, pdf.BLACK),
-                ("FONT", (0, total_row), (-1, total_row), pdf.FONT_BOLD, 8),
-                ("LINEABOVE", (0, total_row), (-1, total_row), 0.8, pdf.BLACK),
-                ("FONT", (0, -1), (-1, -1), pdf.FONT_BOLD, 10),
-                ("LINEABOVE", (0, -1), (-1, -1), 1.2, pdf.BLACK),
-            ]
-        )
+    rows.append(pdf.Row(["Net à payer", "", "", format_eur(p.net), "", ""], _NET, rule_above=1.2))
+
+    sheet = pdf.Sheet(one_page=True)
+    sheet.para(f"{TITLE} — {fr_period(period)}", pdf.S_TITLE, space_after=3)
+    sheet.para(f"Période du {fr_date(period.first_day)} au {fr_date(period.last_day)}", space_after=2 + 2 * mm)
+    _parties(sheet, p)
+    sheet.space(2 * mm)
+    sheet.labelled("Temps de travail :", hours_text, space_after=2)
+    sheet.labelled("Salaire de base :", f"taux horaire {fr_amount(r.hourly_rate)}", space_after=2 + 2 * mm)
+    sheet.table(_WIDTHS, _HEADER, rows, right=(1, 2, 3, 4, 5))
+    sheet.space(3 * mm)
+    sheet.labelled("Net payé :", fr_amount(p.net), pdf.S_BIG, space_after=2)
+    sheet.labelled("Date de paiement :", fr_date(p.payment_date) if p.payment_date else "non communiquée",
+                   space_after=2)
+    sheet.labelled(
+        "Salaire et heures déclarés à la CCSS, à la CAR et à l'assureur accidents du travail :",
+        f"{fr_amount(p.gross)} pour {fr_hours(declared_hours)}",
+        space_after=2,
     )
-    story: list[Flowable] = [
-        pdf.para(f"{TITLE} — {fr_period(period)}", pdf.TITLE),
-        pdf.para(f"Période du {fr_date(period.first_day)} au {fr_date(period.last_day)}", pdf.BODY),
-        Spacer(0, 2 * mm),
-        _parties(p),
-        Spacer(0, 2 * mm),
-        pdf.labelled("Temps de travail :", hours_text, pdf.BODY),
-        pdf.labelled("Salaire de base :", f"taux horaire {fr_amount(r.hourly_rate)}", pdf.BODY),
-        Spacer(0, 2 * mm),
-        body,
-        Spacer(0, 3 * mm),
-        pdf.labelled("Net payé :", fr_amount(p.net), pdf.BIG),
-        pdf.labelled("Date de paiement :", fr_date(p.payment_date) if p.payment_date else "non communiquée"),
-        pdf.labelled(
-            "Salaire et heures déclarés à la CCSS, à la CAR et à l'assureur accidents du travail :",
-            f"{fr_amount(p.gross)} pour {fr_hours(declared_hours)}",
-        ),
-        pdf.labelled("Coût total pour l'employeur :", fr_amount(p.total_cost)),
-    ]
+    sheet.labelled("Coût total pour l'employeur :", fr_amount(p.total_cost), space_after=2)
     if p.notes:
-        story.append(Spacer(0, 2 * mm))
-        story += [pdf.para(f"• {note}", pdf.SMALL) for note in p.notes]
-    story.append(Spacer(0, 2 * mm))
-    story.append(
-        pdf.para(
-            "Taux et plafonds en vigueur le dernier jour de la période d'emploi. Montants en euros.",
-            pdf.SMALL,
-        )
-    )
+        sheet.space(2 * mm)
+        for note in p.notes:
+            sheet.para(f"• {note}", pdf.S_SMALL)
+    sheet.space(2 * mm)
+    sheet.para("Taux et plafonds en vigueur le dernier jour de la période d'emploi. Montants en euros.", pdf.S_SMALL)
     title = f"{TITLE} {fr_period(period)} — matricule {r.registration}"
-    return pdf.build(story, title=title, reference=reference, test=test, subject=p.employer_name, one_page=True)
+    return sheet.render(title=title, reference=reference, test=test, subject=p.employer_name)
+
+
+_NET = pdf.TextStyle(pdf.FONT_BOLD, 10)
