@@ -520,8 +520,11 @@ def wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float) -> lis
             pending = 0
             w = _width(word, font, size)
             if lines[-1] and x + gap + w > width:
-                cut = _fit(word, font, size, width - x - gap, hyphens_only=True) if "-" in word else 0
-                if cut:  # « CHARCE-MONTGOLFIER- » ends this line, the rest of the name starts the next
+                # A long compound name is cut after a hyphen when that fills a line left much too short
+                # (« CHARCE-MONTGOLFIER- » ends it, the rest of the name starts the next one).
+                room = width - x - gap
+                cut = _fit(word, font, size, room, hyphens_only=True) if "-" in word and room > width / 4 else 0
+                if cut:
                     _append(lines[-1], x + gap, spaces, word[:cut], font)
                     word = word[cut:]
                     w = _width(word, font, size)
@@ -565,9 +568,11 @@ def _fit(word: str, font: str, size: float, width: float, *, hyphens_only: bool 
         else:
             high = mid - 1
     breaks = max(word.rfind("-", 0, low), -1 if hyphens_only else word.rfind("/", 1, low))
-    if breaks > 0:
+    if 0 < breaks < len(word) - 3:  # never leaves a stub (« > », « JJ ») alone on the next line
         return breaks + 1
-    return 0 if hyphens_only else max(low, 1)
+    if hyphens_only:
+        return 0
+    return max(min(low, len(word) - 3), 1)  # a few characters carried over with the stub
 
 
 class Para(NamedTuple):
