@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
@@ -692,8 +692,12 @@ class Sheet:
         head = Row([Para(h, S_HEAD) for h in header], shaded=True)
         head_cells = self._cells(widths, head, right, 3)
         head_height = self._height(head_cells, 2)
+
+        def draw_head() -> None:
+            self._draw_row(widths, head_cells, head_height, head, right, 3, 2, rule=0.8, bottom_align=True)
+
         self.need(head_height + 12)
-        self._draw_row(widths, head_cells, head_height, head, right, 3, 2, rule=0.8, bottom_align=True)
+        draw_head()
         index = 0
         while index < len(rows):
             group = [rows[index]]
@@ -704,20 +708,41 @@ class Sheet:
             heights = [self._height(c, 2) for _r, c in laid]
             if not self.one_page and sum(heights) > self.room() and sum(heights) <= TOP - BOTTOM - head_height:
                 self.new_page()
-                self._draw_row(widths, head_cells, head_height, head, right, 3, 2, rule=0.8, bottom_align=True)
+                draw_head()
             for (r, cells), height in zip(laid, heights, strict=True):
-                if not self.one_page and height > self.room():
-                    self.new_page()
-                    self._draw_row(widths, head_cells, head_height, head, right, 3, 2, rule=0.8,
-                                   bottom_align=True)
-                self._draw_row(widths, cells, height, r, right, 3, 2, rule=0.25)
+                self._place_row(widths, cells, height, r, right, 3, 2, 0.25, draw_head)
             index += len(group)
 
     def row(self, widths: Sequence[float], row: Row, *, right: Sequence[int] = (), pad_x: float = 3,
             pad_y: float = 2, rule: float = 0.25) -> None:
         cells = self._cells(widths, row, right, pad_x)
-        height = self._height(cells, pad_y)
-        self.need(height)
+        self._place_row(widths, cells, self._height(cells, pad_y), row, right, pad_x, pad_y, rule, None)
+
+    def _place_row(self, widths: Sequence[float], cells: list[tuple[float, float, bool, list[tuple[str, TextStyle]]]],
+                   height: float, row: Row, right: Sequence[int], pad_x: float, pad_y: float, rule: float,
+                   head: Callable[[], None] | None) -> None:
+        """A row where it fits: on the next page (after the repeated header) when it does not fit here, cut
+        between its lines when it is taller than a whole page (nothing is ever left out)."""
+        while not self.one_page and height > self.room():
+            if height <= TOP - BOTTOM - 40:  # fits a new page below the header repeated there
+                self.new_page()
+                if head:
+                    head()
+                continue
+            room = self.room() - 2 * pad_y
+            first = [(x, w, r, _lines_within(lines, room)) for x, w, r, lines in cells]
+            if not any(lines for *_a, lines in first):
+                self.new_page()
+                if head:
+                    head()
+                continue
+            self._draw_row(widths, first, self._height(first, pad_y), row, right, pad_x, pad_y, rule=rule)
+            cells = [(x, w, r, lines[len(done):]) for (x, w, r, lines), (*_b, done) in zip(cells, first, strict=True)]
+            height = self._height(cells, pad_y)
+            row = row._replace(rule_above=0)
+            self.new_page()
+            if head:
+                head()
         self._draw_row(widths, cells, height, row, right, pad_x, pad_y, rule=rule)
 
     # -- table internals --
@@ -804,6 +829,16 @@ class Sheet:
         except Exception as exc:
             raise RenderError(f"PDF « {one_line(title)} » ({one_line(reference)}) impossible à produire: {exc}") from exc
         return buffer.getvalue()
+
+
+def _lines_within(lines: list[tuple[str, TextStyle]], room: float) -> list[tuple[str, TextStyle]]:
+    """The first of ``lines`` that fit ``room`` points of height."""
+    used = 0.0
+    for count, (_text, style) in enumerate(lines):
+        used += style.leading
+        if used > room:
+            return lines[:count]
+    return lines
 
 
 def _draw_ops(canvas: Canvas, ops: Sequence[tuple[Any, ...]]) -> None:
