@@ -471,21 +471,26 @@ class IntakeStore:
                 doc.sha256, doc.size, doc.removed_at = sha256, size, None
 
     def add_documents(self, documents: Sequence[dict[str, Any]]) -> None:
-        """Several delivered documents (``add_document``'s arguments each) in one transaction."""
+        """Several delivered documents (``add_document``'s arguments each) in one transaction: one INSERT
+        executemany for the new paths, the rows of paths delivered again updated."""
+        by_path = {d["path"]: d for d in documents}
+        table = Document.__table__
         with self.store.tx() as s:
-            paths = [d["path"] for d in documents]
-            known = {doc.path: doc for doc in s.scalars(select(Document).where(Document.path.in_(paths)))}
-            for d in documents:
-                doc = known.get(d["path"])
-                if doc is None:
-                    doc = known[d["path"]] = Document(**d)
-                    s.add(doc)
-                else:
-                    doc.sha256, doc.size, doc.removed_at = d["sha256"], d["size"], None
+            known = set(s.scalars(select(table.c.path).where(table.c.path.in_(list(by_path)))))
+            fresh = [{**_DOCUMENT_BLANK, **d} for p, d in by_path.items() if p not in known]  # same keys each
+            if fresh:
+                s.execute(insert(table), fresh)
+            for path in known:
+                d = by_path[path]
+                s.execute(update(table).where(table.c.path == path)
+                          .values(sha256=d["sha256"], size=d["size"], removed_at=None))
 
     def documents_of(self, file_id: int) -> list[Document]:
         with self.store.tx(read=True) as s:
             return list(s.scalars(select(Document).where(Document.received_file_id == file_id).order_by(Document.id)))
+
+
+_DOCUMENT_BLANK = {"employer_id": None, "declaration_id": None, "period": None, "received_file_id": None}
 
 
 def _file_row(r: ReceivedFile | Row[Any], number: str) -> FileRow:
