@@ -264,7 +264,10 @@ class Pipeline:
         self._local.memo = {}
         self._local.documents = []
         try:
-            verdict = self._judged(row) if row.state == "received" else None
+            verdict = None
+            if row.state == "received":
+                with self.store.unit(read=True):  # the records the rules look at, from one snapshot
+                    verdict = self._judged(row)
             with self.store.unit():  # a crash anywhere in here leaves the file ``received``: judged again
                 if row.state == "received":
                     self._validate(row, verdict)
@@ -497,13 +500,14 @@ class Pipeline:
     def _deliver(self, row: FileRow) -> None:
         verdict = FileVerdict.from_json(row.findings)
         value = self._value(row) if verdict.items else None
-        if isinstance(value, DeclarationFile):
-            acks, notes = self._deliver_declarations(row, verdict, value)
-            ack = self._ack(row, verdict, declarations=acks, notes=notes)
-        elif isinstance(value, PayslipFile):
-            ack = self._ack(row, verdict, payslips=self._deliver_payslips(row, verdict, value))
-        else:
-            ack = self._ack(row, verdict)
+        with self.store.unit(read=True):  # what the documents show, read from one snapshot
+            if isinstance(value, DeclarationFile):
+                acks, notes = self._deliver_declarations(row, verdict, value)
+                ack = self._ack(row, verdict, declarations=acks, notes=notes)
+            elif isinstance(value, PayslipFile):
+                ack = self._ack(row, verdict, payslips=self._deliver_payslips(row, verdict, value))
+            else:
+                ack = self._ack(row, verdict)
         final = "refused" if ack.outcome is Outcome.REFUSED else "delivered"
         self._write_ack(row, ack, then=partial(self.intake.set_state, row.id, final))
         log.info("file.delivered", reference=row.reference, outcome=ack.outcome.value)

@@ -95,10 +95,15 @@ class Store:
     def tx(self, *, read: bool = False) -> Iterator[Session]:
         """One transaction; ``read=True`` when it only reads (on SQLite it then waits for no writer).
 
-        Inside :meth:`unit` it is a savepoint of the unit's transaction: its writes commit with the unit,
-        an error inside it undoes only its own part (as its own transaction would have)."""
+        Inside :meth:`unit` it is part of the unit's transaction: a write is a savepoint, committed with the
+        unit, and an error inside it undoes only its own part (as its own transaction would have)."""
         ambient: Session | None = getattr(self._ambient, "session", None)
         if ambient is not None:
+            if read:
+                yield ambient
+                return
+            if self._ambient.read_only:
+                raise RuntimeError("write transaction inside a read-only unit")
             try:
                 with ambient.begin_nested():
                     yield ambient
@@ -109,13 +114,16 @@ class Store:
             yield session
 
     @contextmanager
-    def unit(self) -> Iterator[None]:
-        """Several steps' transactions (on this thread) committed as one: all of them or none."""
+    def unit(self, *, read: bool = False) -> Iterator[None]:
+        """The transactions of a block (on this thread) as one: committed together, or none of them; with
+        ``read=True``, a block that only reads, from one snapshot and without a lock."""
         if getattr(self._ambient, "session", None) is not None:
+            if not read and self._ambient.read_only:
+                raise RuntimeError("write unit inside a read-only unit")
             yield
             return
-        with db.transaction(self.sessions) as session:
-            self._ambient.session = session
+        with db.transaction(self.read_sessions if read else self.sessions) as session:
+            self._ambient.session, self._ambient.read_only = session, read
             try:
                 yield
             finally:
