@@ -95,6 +95,7 @@ class BatchSummary:
     received: int = 0
     duplicates: int = 0
     processed: int = 0
+    pending_before: int = 0  # files left unfinished by an earlier run, taken up by this one
     outcomes: dict[str, int] = field(default_factory=dict)
     references: list[str] = field(default_factory=list)
 
@@ -121,6 +122,8 @@ class Pipeline:
         self._recovered = False
         self._lanes_lock = threading.Lock()
         self._busy: set[int] = set()
+        self._scanning = threading.Event()  # set while run_once claims the inbox (lanes wait for its files)
+        self._more = threading.Condition()  # notified when a file is registered or the scan ends
         self._parsed: dict[int, ReadResult] = {}
         # What one lane learns while it processes one file (employers, contributions, documents written),
         # kept for that processing only: each step used to ask the database or recompute it again.
@@ -131,11 +134,38 @@ class Pipeline:
 
     # The batch ---------------------------------------------------------------------------------------
     def run_once(self, progress: Any = None) -> BatchSummary:
-        """Take every complete upload, then work on every file not finished (ours or left by a crash)."""
+        """Take every complete upload, then work on every file not finished (ours or left by a crash).
+
+        With worker processes the lanes start at once and work on the files while the inbox is still being
+        claimed: a month dropped in one go keeps both cores busy from its first file."""
         summary = BatchSummary(run_id=self._run_id())
         if not self._recovered:
             self._recover_orphans(summary)
             self._recovered = True
+        summary.pending_before = max(0, self.intake.pending_count() - summary.received)
+        lanes = max(1, self.pool.size * 2 if self.pool.size > 1 else 1)
+        if lanes == 1:
+            self._claim_inbox(summary)
+            self._drain(summary, progress)
+        else:
+            # One lane per worker task in flight: while a lane waits for its worker, another's file is queued.
+            self._scanning.set()
+            with ThreadPoolExecutor(lanes, thread_name_prefix="intake") as lanes_pool:
+                futures = [lanes_pool.submit(self._drain, summary, progress) for _ in range(lanes)]
+                try:
+                    self._claim_inbox(summary)
+                finally:
+                    with self._more:
+                        self._scanning.clear()
+                        self._more.notify_all()
+                for future in futures:
+                    future.result()
+        summary.references.sort()
+        if summary.busy:
+            self._manifest(summary)
+        return summary
+
+    def _claim_inbox(self, summary: BatchSummary) -> None:
         run = RunFolder(self.config.jobs_dir / summary.run_id)
         try:
             for upload in scan(self.config.inbox, self.config.intake.settle_seconds, self.releases):
@@ -143,35 +173,26 @@ class Pipeline:
                 if claimed is not None:
                     crash_point("claimed")
                     self._register(claimed, summary)
+                    with self._more:
+                        self._more.notify()
         finally:
             run.release()
-        total = self.intake.pending_count()
-        if progress is not None and total:
-            progress(0, total)
-        lanes = max(1, self.pool.size * 2 if self.pool.size > 1 else 1)
-        if lanes == 1 or total <= 1:
-            self._drain(summary, progress, total)
-        else:
-            # One lane per worker process: while a lane waits for its worker (parsing, drawing PDFs), the
-            # others record and deliver; the database serialises their writes.
-            with ThreadPoolExecutor(lanes, thread_name_prefix="intake") as lanes_pool:
-                for future in [lanes_pool.submit(self._drain, summary, progress, total) for _ in range(lanes)]:
-                    future.result()
-        summary.references.sort()
-        if summary.busy:
-            self._manifest(summary)
-        return summary
 
-    def _drain(self, summary: BatchSummary, progress: Any, total: int) -> None:
-        """Work on files until none is left; several lanes may drain at once."""
+    def _drain(self, summary: BatchSummary, progress: Any) -> None:
+        """Work on files until none is left and the inbox is claimed; several lanes may drain at once."""
         while True:
             with self._lanes_lock:  # pick a file no other lane holds
                 held = ExitStack()
                 file_id = held.enter_context(self.intake.claim_next(exclude=self._busy))
-                if file_id is None:
-                    held.close()
-                    return
-                self._busy.add(file_id)
+                if file_id is not None:
+                    self._busy.add(file_id)
+            if file_id is None:
+                held.close()
+                with self._more:
+                    if not self._scanning.is_set():
+                        return
+                    self._more.wait(0.2)  # the scanner is still claiming: wait for its next file
+                continue
             try:
                 with held:  # the claim is released (and dropped once finished) before the lane lets go
                     outcome, reference = self._process_anywhere(file_id)
@@ -183,7 +204,7 @@ class Pipeline:
                 summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
                 summary.references.append(reference)
                 if progress is not None:
-                    progress(summary.processed, max(total, summary.processed))
+                    progress(summary.processed, max(summary.processed, summary.pending_before + summary.received))
 
     def _process_anywhere(self, file_id: int) -> tuple[str, str]:
         """The whole file in a worker process when there are workers (both cores work on files: parsing,
