@@ -1,0 +1,119 @@
+"""The canvas layout of the frequent PDFs: wrapping, pagination with repeated headers, one-page payslips."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from datetime import datetime
+
+import render_samples as s
+from pypdf import PdfReader
+from test_render_pdfs import pages, text
+
+from gateway.domain import Finding, Severity
+from gateway.render import pdf
+from gateway.render.ack_pdf import render_ack_pdf
+from gateway.render.declaration_pdf import render_declaration_pdf
+from gateway.render.payslip_pdf import render_payslip_pdf
+
+
+def test_wrap_keeps_every_character_within_the_width() -> None:
+    for value, width in (
+        (s.LONG_NAME, 120),
+        ("DE LA TOUR DU PIN CHAMBLY DE LA CHARCE-MONTGOLFIER-ESCLAVONNIÈRE", 124),
+        ("/declarations/declaration[2]/employee[1]/@registration", 104),
+        (s.SHA, 90),
+        (f"Le matricule 2999999 est inconnu des Caisses {s.IMG}", 142),
+        ("Łukasz Żółć  Nguyễn   Văn An", 30),
+    ):
+        lines = pdf.wrap(value, pdf.FONT, 8, width)
+        assert "".join(lines).replace(" ", "") == value.replace(" ", ""), lines
+        assert all(pdf.pdfmetrics.stringWidth(line, pdf.FONT, 8) <= width for line in lines), lines
+    assert pdf.wrap("DE LA TOUR DU PIN CHAMBLY DE LA CHARCE-MONTGOLFIER-ESCLAVONNIÈRE", pdf.FONT, 8, 124) == [
+        "DE LA TOUR DU PIN CHAMBLY", "DE LA CHARCE-MONTGOLFIER-", "ESCLAVONNIÈRE"]  # fmt: skip
+
+
+def _large(employees: int) -> bytes:
+    decl, names = s.large_declaration(employees)
+    return render_declaration_pdf(
+        decl, reference="DEC-2026-11-104512-0009", employer_name=s.HOSTILE, employer_address="Monaco",
+        received_at=datetime(2026, 12, 11, 9, 15, tzinfo=s.MONACO), names=names, registrations={},
+        funds=s.FUNDS, late=False, test=False,
+    )  # fmt: skip
+
+
+def test_a_large_declaration_paginates_with_its_header_on_every_page() -> None:
+    p = pages(_large(300))
+    assert len(p) > 3
+    for number, page in enumerate(p, start=1):
+        assert f"page {number}/{len(p)}" in page and "Réf. DEC-2026-11-104512-0009" in page
+        assert "Caisses Sociales de Monaco" in page and "Déclaration de salaires novembre 2026" in page
+        assert "Matricule Nom Prénom Dir. Salaire brut Heures" in page  # the table header, repeated
+    t = " ".join(p)
+    listed = re.findall(r"NOM(\d{4})-", t)
+    assert listed == [f"{n:04d}" for n in range(1, 301)]  # every employee once, in order
+    assert "Total : 300 salarié(s)" in p[-1] and "Cotisations par caisse" in t
+    # an employee and its events are never split across pages
+    assert "↳ Maladie du 03/11/2026 au 07/11/2026" in t
+    for page in p[1:]:
+        assert not re.search(r"Salaire brut Heures ↳", page)
+
+
+def test_pages_grow_linearly_with_the_workforce() -> None:
+    small, large = len(pages(_large(300))), len(pages(_large(1200)))
+    assert 3.6 * small <= large + 3 and large <= 4.4 * small
+
+
+def test_a_row_taller_than_a_page_is_continued_not_lost() -> None:
+    message = " ".join(f"mot{n:04d}" for n in range(1500))
+    ack = s.ack()
+    refused = dataclasses.replace(ack.declarations[1], findings=(Finding("X-LONG", message, Severity.ERROR),))
+    data = render_ack_pdf(dataclasses.replace(ack, declarations=(ack.declarations[0], refused)))
+    assert re.findall(r"mot\d{4}", text(data)) == [f"mot{n:04d}" for n in range(1500)]
+
+
+def test_a_typical_acknowledgement_is_one_page() -> None:
+    p = pages(render_ack_pdf(s.typical_ack()))
+    assert len(p) == 1
+    for expected in ("Statut : Accepté", "Boulangerie du Rocher SARL", "Taux et plafonds appliqués",
+                     "car/employee = 6,85 %", "non confirmé", "gateway rates show --date AAAA-MM-JJ", "page 1/1"):
+        assert expected in p[0].replace("\u202f", " "), expected
+
+
+def test_a_payslip_too_long_for_a_page_is_shrunk_onto_one() -> None:
+    notes = tuple(f"Note {n} : {s.LONG_NAME}" for n in range(40))
+    data = render_payslip_pdf(dataclasses.replace(s.payslip(), notes=notes), reference="PAY-3", test=False)
+    p = pages(data)
+    assert len(p) == 1
+    assert "Note 39" in p[0] and "Montants en euros" in p[0] and "page 1/1" in p[0]
+
+
+def test_test_documents_carry_the_watermark_and_banner_on_every_page() -> None:
+    data = render_ack_pdf(s.ack(capped=True, test=True))
+    for page in pages(data):
+        assert "DOCUMENT DE TEST — sans valeur" in page and "TEST" in page.replace("DOCUMENT DE TEST", "")
+    assert len(PdfReader(io.BytesIO(data)).pages) > 1
+
+
+def test_same_bytes_in_another_process_whatever_was_drawn_before() -> None:
+    """The per-process font caches never change a byte: a fresh worker writes what a busy one writes."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    script = (
+        "import hashlib, render_samples as s\n"
+        "from gateway.render.ack_pdf import render_ack_pdf\n"
+        "print(hashlib.sha256(render_ack_pdf(s.ack())).hexdigest())\n"
+        "print(hashlib.sha256(render_ack_pdf(s.typical_ack())).hexdigest())\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "4321", "PYTHONPATH": f"{here.parents[1]}{os.pathsep}{here}"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    _large(40)  # other subsets first in this process
+    render_payslip_pdf(s.payslip(employee_name="Ωmega Ünïcode Ærø"), reference="X", test=True)
+    mine = [hashlib.sha256(render_ack_pdf(a)).hexdigest() for a in (s.ack(), s.typical_ack())]
+    assert out.stdout.split() == mine
