@@ -1,12 +1,16 @@
 """The PDF toolkit every document module uses: fonts, styles, safe text, tables and the page frame.
 
-The one module of the renderers that builds ReportLab documents. What it guarantees:
+The one module of the renderers that builds ReportLab documents, two ways: :class:`Sheet` draws the
+frequent documents (acknowledgement, declaration, payslip: tens of thousands a month) straight on the
+canvas at computed positions, in a few milliseconds each; :func:`build` lays the rare ones out with
+Platypus (mandate, statement, workforce, synthesis). Both use the same fonts, sizes, rules and page frame.
+What it guarantees, both ways:
 
 - the bundled DejaVu fonts are registered once per process (they draw every Latin name: Łukasz Żółć,
   Nguyễn, Ægir) and embedded as subsets;
 - the same story gives the same bytes (ReportLab ``invariant``: fixed timestamps and document ID);
-- text from data never becomes markup: :func:`para` escapes it before ReportLab parses it, and table cells
-  that are plain strings are drawn literally;
+- text from data never becomes markup: :func:`para` escapes it before ReportLab parses it, table cells
+  that are plain strings are drawn literally, and a :class:`Sheet` draws every string literally;
 - every page carries the Caisses' name, the document title, the gateway reference and ``page X/Y``, and
   test documents a TEST watermark and banner.
 
@@ -467,7 +471,6 @@ class TextStyle(NamedTuple):
 
 
 S_BODY = TextStyle(FONT, 9)
-S_BODY_BOLD = TextStyle(FONT_BOLD, 9)
 S_SMALL = TextStyle(FONT, 7.5, GREY)
 S_TITLE = TextStyle(FONT_BOLD, 15)
 S_H2 = TextStyle(FONT_BOLD, 11)
@@ -492,11 +495,7 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     XPath, a SHA-256) is cut where it must. Never loses a character; an empty text is one empty line."""
     if _width(text, font, size) <= width:
         return [text]
-    return [text for _x, text, _f in _line_runs(wrap_runs(((text, font),), size, width))]
-
-
-def _line_runs(lines: list[list[tuple[float, str, str]]]) -> list[tuple[float, str, str]]:
-    return [line[0] if line else (0.0, "", "") for line in lines]
+    return ["".join(piece for _x, piece, _f in line) for line in wrap_runs(((text, font),), size, width)]
 
 
 def wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float) -> list[list[tuple[float, str, str]]]:
@@ -576,8 +575,8 @@ def _fit(word: str, font: str, size: float, width: float, *, hyphens_only: bool 
 
 
 class Para(NamedTuple):
-    """Text to wrap in a table cell or a block, drawn literally in ``style``; ``runs`` adds more
-    ``(text, style)`` pieces on the same lines (a bold label followed by its value)."""
+    """Text from anywhere (data included) for a table cell, wrapped to the cell and drawn literally in
+    ``style``; a cell of several Paras shows each on its own lines (a name, then its number in grey)."""
 
     text: str
     style: TextStyle = S_CELL

@@ -219,8 +219,14 @@ def test_same_bytes_in_another_process() -> None:
         "from gateway.render.payslip_pdf import render_payslip_pdf\n"
         "render_payslip_pdf(s.payslip(employee_name='Autre'), reference='X', test=True)\n"
         "print(hashlib.sha256(render_payslip_pdf(s.payslip(), reference='P', test=False)).hexdigest())\n"
+        "from gateway.render.ack_pdf import render_ack_pdf\n"  # the acknowledgements drawn in a fresh process
+        "print(hashlib.sha256(render_ack_pdf(s.ack())).hexdigest())\n"
+        "print(hashlib.sha256(render_ack_pdf(s.typical_ack())).hexdigest())\n"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": f"{here.parents[1]}{os.pathsep}{here}"}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
-    mine = hashlib.sha256(render_payslip_pdf(s.payslip(), reference="P", test=False)).hexdigest()
-    assert out.stdout.strip() == mine
+    declaration_pdf()  # here, other font subsets first (the per-process caches must not change a byte)
+    render_payslip_pdf(s.payslip(employee_name="Ωmega Ünïcode Ærø"), reference="X", test=True)
+    mine = [hashlib.sha256(render_payslip_pdf(s.payslip(), reference="P", test=False)).hexdigest()]
+    mine += [hashlib.sha256(render_ack_pdf(a)).hexdigest() for a in (s.ack(), s.typical_ack())]
+    assert out.stdout.split() == mine

@@ -95,25 +95,3 @@ def test_test_documents_carry_the_watermark_and_banner_on_every_page() -> None:
         assert "DOCUMENT DE TEST — sans valeur" in page and "TEST" in page.replace("DOCUMENT DE TEST", "")
     assert len(PdfReader(io.BytesIO(data)).pages) > 1
 
-
-def test_same_bytes_in_another_process_whatever_was_drawn_before() -> None:
-    """The per-process font caches never change a byte: a fresh worker writes what a busy one writes."""
-    import hashlib
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    here = Path(__file__).resolve().parent
-    script = (
-        "import hashlib, render_samples as s\n"
-        "from gateway.render.ack_pdf import render_ack_pdf\n"
-        "print(hashlib.sha256(render_ack_pdf(s.ack())).hexdigest())\n"
-        "print(hashlib.sha256(render_ack_pdf(s.typical_ack())).hexdigest())\n"
-    )
-    env = {**os.environ, "PYTHONHASHSEED": "4321", "PYTHONPATH": f"{here.parents[1]}{os.pathsep}{here}"}
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
-    _large(40)  # other subsets first in this process
-    render_payslip_pdf(s.payslip(employee_name="Ωmega Ünïcode Ærø"), reference="X", test=True)
-    mine = [hashlib.sha256(render_ack_pdf(a)).hexdigest() for a in (s.ack(), s.typical_ack())]
-    assert out.stdout.split() == mine
