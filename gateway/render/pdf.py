@@ -101,8 +101,11 @@ class _CachedTTFont(TTFont):
                     made = (widths, zlib.compress(cmap), zlib.compress(program), len(program))
                 else:
                     made = (widths, cmap, program, len(program))
-                if len(cache) >= _SUBSET_CACHE_SIZE:
-                    del cache[next(iter(cache))]
+                if len(cache) >= _SUBSET_CACHE_SIZE:  # the oldest out (another thread may have taken it)
+                    try:
+                        cache.pop(next(iter(cache)), None)
+                    except (StopIteration, RuntimeError):
+                        pass
                 cache[key] = made
             widths, cmap_data, program_data, program_length = made
             font = pdfdoc.PDFTrueTypeFont()
