@@ -459,7 +459,7 @@ def build(
 # The frequent documents (acknowledgement, declaration, payslip: tens of thousands a month) are laid out
 # here at computed positions instead of through Platypus: text is measured with the font's widths and
 # wrapped only where it comes from data, pages are cut before drawing so each can say « page X/Y », and
-# every string is drawn literally (drawString never interprets markup). Same fonts, sizes and rules as
+# every string is drawn literally (PDF-escaped text operators, nothing parsed). Same fonts, sizes and rules as
 # the Platypus styles above, so both kinds of documents look alike.
 
 
@@ -494,8 +494,9 @@ _width = pdfmetrics.stringWidth
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """``text`` cut into lines of at most ``width`` points, at spaces; a word longer than a line (an
-    XPath, a SHA-256) is cut where it must. Never loses a character; an empty text is one empty line."""
+    """``text`` cut into lines of at most ``width`` points: at spaces, after a hyphen of a long compound
+    name, and a word longer than a line (an XPath, a SHA-256) after a slash or where it must. Never loses
+    a character (only the spaces where lines break); an empty text is one empty line."""
     if _width(text, font, size) <= width:
         return [text]
     return ["".join(piece for _x, piece, _f in line) for line in wrap_runs(((text, font),), size, width)]
@@ -661,6 +662,8 @@ class Sheet:
 
     def runs(self, runs: Sequence[tuple[str, TextStyle]], *, space_before: float = 0, space_after: float = 0,
              x: float = MARGIN, width: float = CONTENT_WIDTH) -> None:
+        """``(text, style)`` pieces wrapped together as one paragraph (one style per font: a bold label and
+        its value); it may run over pages line by line."""
         size = max(s.size for _t, s in runs)
         styles = {s.font: s for _t, s in runs}
         leading = size * 1.22
