@@ -284,6 +284,7 @@ class Pipeline:
         row = self.intake.file(file_id)
         self._local.memo = {}
         self._local.documents = []
+        self._local.batch = outbox.Batch(self.layout)
         try:
             verdict = None
             if row.state == "received":
@@ -308,8 +309,10 @@ class Pipeline:
             row = self.intake.file(file_id)
         finally:
             self._parsed.pop(file_id, None)
+            self._local.batch.discard()  # temporary files of a delivery that failed half-way
             self._local.memo = None
             self._local.documents = None
+            self._local.batch = None
         return row.outcome or row.state, row.reference
 
     def _after(self, row: FileRow) -> FileRow:
@@ -564,7 +567,7 @@ class Pipeline:
                     names={p: (ln, fn) for p, (_r, ln, fn) in people.items()},
                     registrations={p: r for p, (r, _ln, _fn) in people.items()},
                     funds=funds, late=item.late, test=row.test))
-                written = outbox.write(self.layout, self.layout.declaration_pdf(
+                written = self._out(self.layout.declaration_pdf(
                     row.subscriber, decl.employer, str(decl.period), reference, row.test), pdf)
                 self._record_doc("declaration-pdf", written, row, employer_id=info["id"],
                                  declaration_id=None if row.test else recorded[item.index].id,
@@ -595,7 +598,7 @@ class Pipeline:
             for suffix, data in (("pdf", self._draw(partial(render_payslip_pdf, payslip, reference=reference,
                                                             test=row.test))),
                                  ("xml", render_payslip_xml(payslip, reference=reference, test=row.test))):
-                written = outbox.write(self.layout, self.layout.payslip(
+                written = self._out(self.layout.payslip(
                     row.subscriber, request.employer, str(request.period), request.registration, reference,
                     row.test, suffix), data)
                 self._record_doc(f"payslip-{suffix}", written, row, employer_id=info["id"],
@@ -642,13 +645,23 @@ class Pipeline:
         for suffix, data in (("xml", xml), ("pdf", pdf)):
             rel = self.layout.acknowledgement(row.subscriber, row.original_name if not variant else ack.file_name,
                                               row.reference, row.test, suffix, variant)
-            written = outbox.write(self.layout, rel, data)
+            written = self._out(rel, data)
             self._record_doc(f"ack-{suffix}", written, row)
+        batch = getattr(self._local, "batch", None)
+        if batch is not None:
+            batch.commit()  # every document of the file on disk before its rows say so
         with self.store.unit():
             self._flush_docs()
             crash_point("ack-written")
             if then is not None:
                 then()
+
+    def _out(self, relative: Any, data: bytes) -> outbox.Written:
+        """A document of the file being processed (made durable with the others, before they are recorded)."""
+        batch = getattr(self._local, "batch", None)
+        if batch is None:  # outside ``process`` (a duplicate's acknowledgement): at once
+            return outbox.write(self.layout, relative, data)
+        return batch.write(relative, data)
 
     def _draw(self, render: Callable[[], bytes]) -> bytes:
         """A PDF drawn in a worker process: drawing is the heaviest work, and it uses the other cores."""
