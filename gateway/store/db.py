@@ -9,6 +9,10 @@ PostgreSQL is used as is.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,17 +65,73 @@ def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[
                         expire_on_commit=False)
 
 
+class WriterLock:
+    """The writers of one SQLite file, one at a time across threads and processes, each woken within a
+    millisecond of the previous commit.
+
+    SQLite's own lock stays the guard; this only queues the gateway's writers in front of it. A writer that
+    finds the database locked is otherwise put to sleep by SQLite's busy handler for up to 100 ms at a time,
+    however soon the lock is free: with two worker processes recording files that cost more than the work.
+    Held from before ``BEGIN IMMEDIATE`` to after ``COMMIT``; an flock on ``<database>-writer.lock``, released
+    by the kernel if the process dies.
+    """
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        if not self._threads.acquire(timeout=self.timeout):
+            raise StoreError("base de données occupée (écriture en attente depuis trop longtemps)")
+        try:
+            fd = self._file()
+            deadline, pause = time.monotonic() + self.timeout, 0.0001
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StoreError("base de données occupée (écriture en attente depuis trop longtemps)") from None
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.001)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+def writer_lock(engine: Engine, timeout_ms: int) -> WriterLock | None:
+    """The writer queue of a SQLite database file (None for PostgreSQL or an in-memory database)."""
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return None
+    return WriterLock(Path(engine.url.database + "-writer.lock"), timeout_ms / 1000)
+
+
 @contextlib.contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+def transaction(factory: sessionmaker[Session], lock: WriterLock | None = None) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error, database errors become StoreError."""
-    session = factory()
-    try:
-        with session.begin():
-            yield session
-    except SQLAlchemyError as exc:
-        raise StoreError(f"base de données: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
-    finally:
-        session.close()
+    with lock.held() if lock is not None else contextlib.nullcontext():
+        session = factory()
+        try:
+            with session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            raise StoreError(f"base de données: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+        finally:
+            session.close()
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:

@@ -72,6 +72,7 @@ class Store:
         self.sessions: sessionmaker[Session] = db.session_factory(engine)
         self.read_sessions: sessionmaker[Session] = db.session_factory(engine, read_only=True)
         self._ambient = threading.local()
+        self.writer_lock = db.writer_lock(engine, config.database.busy_timeout_ms)
 
     # Opening -----------------------------------------------------------------------------------
     @classmethod
@@ -110,7 +111,8 @@ class Store:
             except SQLAlchemyError as exc:
                 raise StoreError(f"base de données: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
             return
-        with db.transaction(self.read_sessions if read else self.sessions) as session:
+        with db.transaction(self.read_sessions if read else self.sessions,
+                            None if read else self.writer_lock) as session:
             yield session
 
     @contextmanager
@@ -122,7 +124,8 @@ class Store:
                 raise RuntimeError("write unit inside a read-only unit")
             yield
             return
-        with db.transaction(self.read_sessions if read else self.sessions) as session:
+        with db.transaction(self.read_sessions if read else self.sessions,
+                            None if read else self.writer_lock) as session:
             self._ambient.session, self._ambient.read_only = session, read
             try:
                 yield
