@@ -245,14 +245,14 @@ class IntakeStore:
             else:  # a new employee: rare, one at a time (provisional numbers are drawn in order)
                 employee_id = self._employee_for(s, line, now).id
             employee_ids.append(employee_id)
-        s.execute(insert(DeclarationLine), [
+        s.execute(insert(DeclarationLine.__table__), [
             {"declaration_id": row.id, "employee_id": employee_id, "position": position, "gross": line.gross,
              "hours": line.hours, "director": line.director, "unemployment_insurance": line.unemployment_insurance}
             for position, (line, employee_id) in enumerate(zip(decl.lines, employee_ids), start=1)])
         if any(line.events for line in decl.lines):
             line_ids = dict(s.execute(select(DeclarationLine.position, DeclarationLine.id)
                                       .where(DeclarationLine.declaration_id == row.id)).all())
-            s.execute(insert(DeclarationEvent), [
+            s.execute(insert(DeclarationEvent.__table__), [
                 {"line_id": line_ids[position], "type": ev.type.value, "start": ev.start, "end": ev.end,
                  "hours": ev.hours}
                 for position, line in enumerate(decl.lines, start=1) for ev in line.events])
@@ -326,7 +326,7 @@ class IntakeStore:
                 if job["id"] is not None:
                     ended[job["id"]] = departure
         if new:
-            s.execute(insert(Employment), [{"employer_id": employer_id, "employee_id": j["employee_id"],
+            s.execute(insert(Employment.__table__), [{"employer_id": employer_id, "employee_id": j["employee_id"],
                                             "start": j["start"], "end": j["end"]} for j in new])
         if ended:
             s.execute(update(Employment), [{"id": job_id, "end": end} for job_id, end in ended.items()])
@@ -441,7 +441,7 @@ class IntakeStore:
             line_ids = dict(s.execute(select(DeclarationLine.position, DeclarationLine.id)
                                       .where(DeclarationLine.declaration_id == declaration_id)).all())
             if result.lines:  # one executemany: several rows per employee
-                s.execute(insert(Contribution), [dict(
+                s.execute(insert(Contribution.__table__), [dict(
                     declaration_id=declaration_id, line_id=line_ids.get(c.line_position or -1), fund=c.fund,
                     share=c.share.value, base=c.base, ceiling=c.ceiling, rate=c.rate, amount=c.amount,
                     rate_parameter=c.rate_use.parameter, rate_since=c.rate_use.since, rate_source=c.rate_use.source,
