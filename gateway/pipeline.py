@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -292,17 +292,13 @@ class Pipeline:
                     verdict = self._judged(row)
             with self.store.unit():  # a crash anywhere in here leaves the file ``received``: judged again
                 if row.state == "received":
-                    self._validate(row, verdict)
-                    row = self._after(row)
+                    row = self._after("received", self._validate(row, verdict))
                 if row.state == "validated":
-                    self._record(row)
-                    row = self._after(row)
+                    row = self._after("validated", self._record(row))
                 if row.state == "recorded":
-                    self._compute(row)
-                    row = self._after(row)
+                    row = self._after("recorded", self._compute(row))
             if row.state == "computed":
-                self._deliver(row)
-                row = self._after(row)
+                row = self._after("computed", self._deliver(row))
         except Exception as exc:  # noqa: BLE001 - a bug or a broken worker parks the file, the batch goes on
             log.exception("file.failed", reference=row.reference, state=row.state, error=type(exc).__name__)
             self._fail(row, exc)
@@ -315,9 +311,15 @@ class Pipeline:
             self._local.batch = None
         return row.outcome or row.state, row.reference
 
-    def _after(self, row: FileRow) -> FileRow:
-        crash_point(f"after-{row.state}")
-        return self.intake.file(row.id)
+    def _after(self, step: str, row: FileRow) -> FileRow:
+        crash_point(f"after-{step}")
+        return row
+
+    def _set(self, row: FileRow, state: str, **values: Any) -> FileRow:
+        """Record the file's new state (and values); the row as it now is in the database, without reading
+        it back."""
+        self.intake.set_state(row.id, state, **values)
+        return replace(row, state=state, **{k: v for k, v in values.items() if k in _ROW_FIELDS})
 
     # validate ------------------------------------------------------------------------------------------
     def _read(self, row: FileRow) -> ReadResult:
@@ -340,20 +342,20 @@ class Pipeline:
         test = bool(result.value is not None and result.value.test)
         return verdict, (result.kind.value if result.kind else None), test
 
-    def _validate(self, row: FileRow, judged: tuple[FileVerdict, str | None, bool] | None) -> None:
+    def _validate(self, row: FileRow, judged: tuple[FileVerdict, str | None, bool] | None) -> FileRow:
         if judged is None:
-            self._verify_email(row)
-            return
+            return self._verify_email(row)
         verdict, kind, test = judged
-        self.intake.set_state(
-            row.id, "validated", kind=kind, test=test,
+        new = self._set(
+            row, "validated", kind=kind, test=test,
             findings=verdict.to_json(), total_findings=verdict.total_findings + sum(i.total_findings for i in verdict.items),
             processed_at=self.clock.now(), outcome=verdict.outcome.value,
         )
         log.info("file.validated", reference=row.reference, outcome=verdict.outcome.value,
                  items=len(verdict.items))
+        return new
 
-    def _verify_email(self, row: FileRow) -> None:
+    def _verify_email(self, row: FileRow) -> FileRow:
         """``email-verification.txt``: the code sent by e-mail proves the subscriber's address."""
         data, _size, _sha = read_claimed(Path(row.stored_path), VERIFICATION_MAX_BYTES)
         ok, message = verify_upload(self.store, row.subscriber, data or b"", self.clock.now()) \
@@ -363,8 +365,8 @@ class Pipeline:
         else:
             verdict = FileVerdict(findings=(finding("SUBSCRIBER_EMAIL_CODE_REJECTED", message, Location(line=1),
                                                     "le code reçu par e-mail"),), total_findings=1)
-        self.intake.set_state(row.id, "validated", findings=verdict.to_json(), total_findings=verdict.total_findings,
-                              processed_at=self.clock.now(), outcome=verdict.outcome.value)
+        return self._set(row, "validated", findings=verdict.to_json(), total_findings=verdict.total_findings,
+                         processed_at=self.clock.now(), outcome=verdict.outcome.value)
 
     def _judge(self, row: FileRow, result: ReadResult, context: CheckContext) -> FileVerdict:
         file_findings = list(result.findings)
@@ -478,20 +480,21 @@ class Pipeline:
         return result
 
     # record ----------------------------------------------------------------------------------------------
-    def _record(self, row: FileRow) -> None:
+    def _record(self, row: FileRow) -> FileRow:
         verdict = FileVerdict.from_json(row.findings)
         accepted = [i for i in verdict.items if i.accepted]
         if row.test or row.kind != FileKind.DECLARATION.value or not accepted:
-            self.intake.set_state(row.id, "recorded")
-            return
+            return self._set(row, "recorded")
         value = self._value(row)
         assert isinstance(value, DeclarationFile)
         by_index = {d.index: d for d in value.declarations}
         now = self.clock.now()
         for n, item in enumerate(accepted):
+            info = self._employer_info(item.employer)
             decl_id = self.intake.record_declaration(
                 file_id=row.id, reference=_decl_ref(row.reference, item.index), decl=by_index[item.index],
-                late=item.late, received_at=row.received_at, recorded_at=now)
+                late=item.late, received_at=row.received_at, recorded_at=now,
+                employer_id=info["id"] if info else None)
             if decl_id is None:
                 verdict = verdict.refuse_item(item.index, finding(
                     "DECL_PERIOD_ALREADY_DECLARED",
@@ -499,7 +502,7 @@ class Pipeline:
                     by_index[item.index].location, "une période non encore déclarée"))
             if n == 0:
                 crash_point("record-partial")
-        self.intake.set_state(row.id, "recorded", findings=verdict.to_json(), outcome=verdict.outcome.value)
+        return self._set(row, "recorded", findings=verdict.to_json(), outcome=verdict.outcome.value)
 
     def _value(self, row: FileRow) -> DeclarationFile | PayslipFile:
         """The file's value again (parsing is deterministic: the same bytes give the same value)."""
@@ -509,7 +512,7 @@ class Pipeline:
         return result.value
 
     # compute ---------------------------------------------------------------------------------------------
-    def _compute(self, row: FileRow) -> None:
+    def _compute(self, row: FileRow) -> FileRow:
         rows = [d for d in self.intake.declarations_of(row.id) if d.computed_at is None]
         if rows:
             value = self._value(row)
@@ -518,10 +521,10 @@ class Pipeline:
             for d in rows:
                 result = self._contributions(by_index[d.position])
                 self.intake.save_contributions(d.id, result, self.clock.now())
-        self.intake.set_state(row.id, "computed")
+        return self._set(row, "computed")
 
     # deliver ---------------------------------------------------------------------------------------------
-    def _deliver(self, row: FileRow) -> None:
+    def _deliver(self, row: FileRow) -> FileRow:
         verdict = FileVerdict.from_json(row.findings)
         value = self._value(row) if verdict.items else None
         with self.store.unit(read=True):  # what the documents show, read from one snapshot
@@ -535,6 +538,7 @@ class Pipeline:
         final = "refused" if ack.outcome is Outcome.REFUSED else "delivered"
         self._write_ack(row, ack, then=partial(self.intake.set_state, row.id, final))
         log.info("file.delivered", reference=row.reference, outcome=ack.outcome.value)
+        return replace(row, state=final)
 
     def _deliver_declarations(self, row: FileRow, verdict: FileVerdict,
                               value: DeclarationFile) -> tuple[list[AckDeclaration], list[str]]:
@@ -727,6 +731,7 @@ class Pipeline:
 
 
 RATE_WARNINGS = ("RATE_UNCONFIRMED", "RATE_STALE")
+_ROW_FIELDS = {f.name for f in fields(FileRow)}
 
 
 _QUOTED = re.compile(r"« ([^»]+) »")

@@ -204,21 +204,23 @@ class IntakeStore:
 
     def record_declaration(self, *, file_id: int | None, reference: str, decl: Declaration, late: bool,
                            received_at: datetime, recorded_at: datetime, kind: str = "original",
-                           corrects_id: int | None = None, reason: str | None = None) -> int | None:
+                           corrects_id: int | None = None, reason: str | None = None,
+                           employer_id: int | None = None) -> int | None:
         """Record one accepted declaration in its own transaction; idempotent on ``reference``.
 
         Returns the declaration's id, or None when the employer and period were declared meanwhile
         (the caller turns that into a refusal).
         """
         try:
-            with self.store.tx() as s:
+            with self.store.tx(savepoint=True) as s:  # a caller's unit goes on after a refusal here
                 existing = s.scalar(select(DeclarationRow.id).where(DeclarationRow.reference == reference))
                 if existing is not None:
                     return existing
-                employer = s.scalar(select(Employer).where(Employer.number == decl.employer))
-                assert employer is not None, "checked by the rules"
+                if employer_id is None:
+                    employer_id = s.scalar(select(Employer.id).where(Employer.number == decl.employer))
+                assert employer_id is not None, "checked by the rules"
                 row = DeclarationRow(
-                    reference=reference, received_file_id=file_id, employer_id=employer.id, period=str(decl.period),
+                    reference=reference, received_file_id=file_id, employer_id=employer_id, period=str(decl.period),
                     kind=kind, corrects_id=corrects_id, reason=reason, position=decl.index, late=late,
                     employees=len(decl.lines),
                     total_gross=decl.total_gross, total_hours=decl.total_hours, received_at=received_at,
@@ -226,7 +228,7 @@ class IntakeStore:
                 )
                 s.add(row)
                 s.flush()
-                self._add_lines(s, row, employer.id, decl, recorded_at)
+                self._add_lines(s, row, employer_id, decl, recorded_at)
                 return row.id
         except Exception as exc:
             if isinstance(exc.__cause__, IntegrityError):

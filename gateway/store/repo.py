@@ -93,11 +93,12 @@ class Store:
         return db.upgrade(self.engine)
 
     @contextmanager
-    def tx(self, *, read: bool = False) -> Iterator[Session]:
+    def tx(self, *, read: bool = False, savepoint: bool = False) -> Iterator[Session]:
         """One transaction; ``read=True`` when it only reads (on SQLite it then waits for no writer).
 
-        Inside :meth:`unit` it is part of the unit's transaction: a write is a savepoint, committed with the
-        unit, and an error inside it undoes only its own part (as its own transaction would have)."""
+        Inside :meth:`unit` it is part of the unit's transaction, committed with the unit; an error inside it
+        undoes the whole unit, unless ``savepoint=True`` (for a caller that catches the error and goes on:
+        only its own part is undone, as its own transaction would have been)."""
         ambient: Session | None = getattr(self._ambient, "session", None)
         if ambient is not None:
             if read:
@@ -105,6 +106,9 @@ class Store:
                 return
             if self._ambient.read_only:
                 raise RuntimeError("write transaction inside a read-only unit")
+            if not savepoint:
+                yield ambient
+                return
             try:
                 with ambient.begin_nested():
                     yield ambient
