@@ -846,11 +846,57 @@ def _lines_within(lines: list[tuple[str, TextStyle]], room: float) -> list[tuple
     return lines
 
 
+class _Seeded:
+    """A stand-in document: the key of a font's subset state while :func:`_seed_codes` reads it."""
+
+
+def _seed_codes(font: Any) -> dict[str, int]:
+    """The code every character has in the first subset of a sheet's document, whatever the document:
+    printable ASCII (ReportLab's ``asciiReadable`` first subset) and the :data:`SEED` characters split
+    first by :meth:`Sheet.render`; the no-break space is drawn as a space, like ``splitString`` does."""
+    probe = _Seeded()
+    font.splitString(SEED, probe)
+    assignments = dict(font.state[probe].assignments)
+    del font.state[probe]
+    codes = {chr(code): n for code, n in assignments.items() if 32 <= code and n < 256}
+    codes["\u00a0"] = assignments[32]
+    return codes
+
+
+# font name → character → code in subset 0, for the characters whose code is the same in every document
+_SEED_CODES = {name: _seed_codes(pdfmetrics.getFont(name)) for name in (FONT, FONT_BOLD)}
+
+# (font name, text) → the text as a PDF string literal in subset 0, or None when some character of it gets
+# its code from the document (first seen there): those go through ``splitString``. Bounded: data strings
+# (names, references) come and go; emptied when full (the bytes never depend on what is cached).
+_SHOWN: dict[tuple[str, str], str | None] = {}
+_SHOWN_MAX = 20_000
+
+
+def _shown(name: str, text: str) -> str | None:
+    key = (name, text)
+    try:
+        return _SHOWN[key]
+    except KeyError:
+        pass
+    codes = _SEED_CODES[name]
+    try:
+        literal: str | None = f"({escapePDF(bytes([codes[c] for c in text]))}) Tj"
+    except KeyError:
+        literal = None
+    if len(_SHOWN) >= _SHOWN_MAX:
+        _SHOWN.clear()
+    _SHOWN[key] = literal
+    return literal
+
+
 def _draw_ops(canvas: Canvas, ops: Sequence[tuple[Any, ...]]) -> None:
     """The recorded operations as PDF operators, appended to the page's content in one ``q … Q`` block.
 
     What ``drawString`` does (a text object per string, the font's subset codes, PDF escaping) without its
-    per-call bookkeeping: a page of a few hundred strings costs a fraction of a millisecond.
+    per-call bookkeeping: a page of a few hundred strings costs a fraction of a millisecond. A string
+    made only of characters whose subset code is fixed (:func:`_seed_codes`) is encoded once per process
+    (:func:`_shown`); the document's font state must already have the :data:`SEED` split into it.
     """
     doc = canvas._doc
     code = ["q"]
@@ -875,6 +921,13 @@ def _draw_ops(canvas: Canvas, ops: Sequence[tuple[Any, ...]]) -> None:
                 width = font.stringWidth(text, size)
                 x -= width if align == "r" else width / 2
             emit(f"1 0 0 1 {fp_str(x, y)} Tm")
+            literal = _shown(name, text)
+            if literal is not None:
+                if face != (name, 0, size):
+                    emit(f"{font.getSubsetInternalName(0, doc)} {fp_str(size)} Tf")
+                    face = (name, 0, size)
+                emit(literal)
+                continue
             for subset, chunk in font.splitString(text, doc):
                 if face != (name, subset, size):
                     emit(f"{font.getSubsetInternalName(subset, doc)} {fp_str(size)} Tf")
