@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
@@ -78,15 +79,16 @@ class _CachedTTFont(TTFont):
     Embedding a subset means building a TrueType file of its glyphs (with DejaVu's 16 KB name table) and
     compressing it: about 1.2 ms per font and document, more than drawing a whole one-page document. The
     font program, its ToUnicode map and its widths are a pure function of the subset's characters, so they
-    are kept (the last :data:`_SUBSET_CACHE_SIZE` subsets per font) and the bytes stay the same. Canvas
+    are kept (the last :data:`_SUBSET_CACHE_SIZE` subsets per font) and the bytes stay the same; so are the
+    four objects' formatted bytes (:class:`_Once`), which differ between documents only by object numbers. Canvas
     documents start every subset with the same characters (:data:`SEED`), so nearly all of them share it.
     """
 
-    def addObjects(self, doc: Any) -> None:  # ReportLab 5's TTFont.addObjects, with the streams cached
+    def addObjects(self, doc: Any) -> None:  # ReportLab 5's TTFont.addObjects, with the objects cached
         state = self.state.get(doc) or TTFont.State(self._asciiReadable)
         self.state[doc] = state
         state.frozen = 1
-        cache: dict[tuple[Any, ...], tuple[_Formatted, bytes, bytes, int]] = self.__dict__.setdefault("_subsets", {})
+        cache: dict[tuple[Any, ...], _Subset] = self.__dict__.setdefault("_subsets", {})
         face = self.face
         for n, subset in enumerate(state.subsets):
             internal_name = self.getSubsetInternalName(n, doc)[1:]
@@ -98,46 +100,108 @@ class _CachedTTFont(TTFont):
                 cmap = makeToUnicodeCMap(base_name, subset).encode("latin-1")
                 widths = _Formatted(pdfdoc.PDFArray(map(face.getCharWidth, subset)).format(doc))
                 if doc.compression:
-                    made = (widths, zlib.compress(cmap), zlib.compress(program), len(program))
+                    made = _Subset(widths, zlib.compress(cmap), zlib.compress(program), len(program), {})
                 else:
-                    made = (widths, cmap, program, len(program))
+                    made = _Subset(widths, cmap, program, len(program), {})
                 if len(cache) >= _SUBSET_CACHE_SIZE:  # the oldest out (another thread may have taken it)
                     try:
                         cache.pop(next(iter(cache)), None)
                     except (StopIteration, RuntimeError):
                         pass
                 cache[key] = made
-            widths, cmap_data, program_data, program_length = made
-            font = pdfdoc.PDFTrueTypeFont()
+            # The same four objects, registered in the same order, as ReportLab makes them; each formatted
+            # once per subset (and per numbering of the objects it refers to), see _Once.
+            memo = made.formatted
+            cmap_name = "toUnicodeCMap:" + base_name
+            program_name = f"fontFile:{face.filename}({base_name})"
+            descriptor_name = "fontDescriptor:" + base_name
+            doc.Reference(_Once(partial(_stream, made.cmap, doc), memo, ("cmap",)), cmap_name)
+            doc.Reference(_Once(partial(_program, made, doc), memo, ("program",)), program_name)
+            doc.Reference(_Once(partial(_descriptor, face, base_name, program_name), memo, ("descriptor",),
+                                (program_name,)), descriptor_name)
+            font = _Once(partial(_font_dict, internal_name, base_name, made.widths, len(subset), cmap_name,
+                                 descriptor_name), memo, ("font", internal_name), (cmap_name, descriptor_name))
             font.__Comment__ = f"Font {self.fontName} subset {n}"
-            font.Name = internal_name
-            font.BaseFont = base_name
-            font.FirstChar = 0
-            font.LastChar = len(subset) - 1
-            font.Widths = widths
-            font.ToUnicode = doc.Reference(_stream(cmap_data, doc), "toUnicodeCMap:" + base_name)
-            program_stream = _stream(program_data, doc)
-            program_stream.dictionary["Length1"] = program_length
-            program_ref = doc.Reference(program_stream, f"fontFile:{face.filename}({base_name})")
-            descriptor = pdfdoc.PDFDictionary(
-                {
-                    "Type": "/FontDescriptor",
-                    "Ascent": face.ascent,
-                    "CapHeight": face.capHeight,
-                    "Descent": face.descent,
-                    "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
-                    "FontBBox": pdfdoc.PDFArray(face.bbox),
-                    "FontName": pdfdoc.PDFName(base_name),
-                    "ItalicAngle": face.italicAngle,
-                    "StemV": face.stemV,
-                    "FontFile2": program_ref,
-                    "MissingWidth": face.defaultWidth,
-                }
-            )
-            font.FontDescriptor = doc.Reference(descriptor, "fontDescriptor:" + base_name)
             doc.Reference(font, internal_name)
             doc.idToObject["BasicFonts"].dict[internal_name] = font
         del self.state[doc]
+
+
+class _Subset(NamedTuple):
+    """What a font subset embeds, made once: its widths, ToUnicode map and font program (compressed when
+    the document is), and its objects as formatted by :class:`_Once`."""
+
+    widths: pdfdoc.PDFObject
+    cmap: bytes
+    program: bytes
+    program_length: int
+    formatted: dict[tuple[Any, ...], bytes]
+
+
+class _Once(pdfdoc.PDFObject):
+    """An indirect object of a font subset, formatted once per process: ``make`` builds the ReportLab object
+    the first time, its bytes are kept under ``key`` plus the numbers of the objects it refers to (``refs``,
+    by name), which are all that can differ from one document to the next. The bytes are ReportLab's own.
+    """
+
+    __RefOnly__ = 1
+
+    def __init__(self, make: Callable[[], Any], memo: dict[tuple[Any, ...], bytes], key: tuple[Any, ...],
+                 refs: tuple[str, ...] = ()) -> None:
+        self.make = make
+        self.memo = memo
+        self.key = key
+        self.refs = refs
+
+    def format(self, document: Any) -> bytes:
+        if not isinstance(document.encrypt, pdfdoc.NoEncryption):  # encrypted bytes differ per document
+            return pdfdoc.format(self.make(), document, toplevel=1)
+        numbers = document.idToObjectNumberAndVersion
+        key = (*self.key, *(numbers[name] for name in self.refs))
+        data = self.memo.get(key)
+        if data is None:
+            data = pdfdoc.format(self.make(), document, toplevel=1)
+            if len(self.memo) >= 64:  # a few numberings per subset in practice
+                self.memo.clear()
+            self.memo[key] = data
+        return data
+
+
+def _program(made: _Subset, doc: Any) -> Any:
+    stream = _stream(made.program, doc)
+    stream.dictionary["Length1"] = made.program_length
+    return stream
+
+
+def _descriptor(face: Any, base_name: str, program_name: str) -> Any:
+    return pdfdoc.PDFDictionary(
+        {
+            "Type": "/FontDescriptor",
+            "Ascent": face.ascent,
+            "CapHeight": face.capHeight,
+            "Descent": face.descent,
+            "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+            "FontBBox": pdfdoc.PDFArray(face.bbox),
+            "FontName": pdfdoc.PDFName(base_name),
+            "ItalicAngle": face.italicAngle,
+            "StemV": face.stemV,
+            "FontFile2": pdfdoc.PDFObjectReference(program_name),
+            "MissingWidth": face.defaultWidth,
+        }
+    )
+
+
+def _font_dict(internal_name: str, base_name: str, widths: Any, size: int, cmap_name: str,
+               descriptor_name: str) -> Any:
+    font = pdfdoc.PDFTrueTypeFont()
+    font.Name = internal_name
+    font.BaseFont = base_name
+    font.FirstChar = 0
+    font.LastChar = size - 1
+    font.Widths = widths
+    font.ToUnicode = pdfdoc.PDFObjectReference(cmap_name)
+    font.FontDescriptor = pdfdoc.PDFObjectReference(descriptor_name)
+    return font
 
 
 _SUBSET_CACHE_SIZE = 32
