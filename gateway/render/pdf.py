@@ -35,7 +35,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTFont, makeToUnicodeCMap
-from reportlab.lib.rl_accel import escapePDF, fp_str
+from reportlab.lib.rl_accel import escapePDF, fp_str, instanceStringWidthTTF
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -554,16 +554,39 @@ S_HEAD = TextStyle(FONT_BOLD, 7)
 # the subset (and its cached font program, see _CachedTTFont) is the same from one document to the next.
 SEED = "àâäçéèêëîïôöùûüÿœæÀÂÇÉÈÊËÎÔÙÛÜŒ«»€—–’…·•°↳\u202f"
 
-_width = pdfmetrics.stringWidth
+_TRUETYPE = {name: pdfmetrics.getFont(name) for name in (FONT, FONT_BOLD)}
+
+
+def _width(text: str, font: str, size: float) -> float:
+    """``pdfmetrics.stringWidth``: the same C function on the font, without the two calls in between."""
+    face = _TRUETYPE.get(font)
+    if face is None:
+        return pdfmetrics.stringWidth(text, font, size)
+    return instanceStringWidthTTF(face, text, size)
+
+
+# (text, font, size, width) → its lines: table headings, labels and fund names come back in every document.
+# Bounded like _SHOWN (emptied when full; a pure function, so what is kept never changes a line).
+_WRAPPED: dict[tuple[str, str, float, float], tuple[str, ...]] = {}
+_WRAPPED_MAX = 20_000
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """``text`` cut into lines of at most ``width`` points: at spaces, after a hyphen of a long compound
     name, and a word longer than a line (an XPath, a SHA-256) after a slash or where it must. Never loses
     a character (only the spaces where lines break); an empty text is one empty line."""
-    if _width(text, font, size) <= width:
-        return [text]
-    return ["".join(piece for _x, piece, _f in line) for line in wrap_runs(((text, font),), size, width)]
+    key = (text, font, size, width)
+    lines = _WRAPPED.get(key)
+    if lines is None:
+        if _width(text, font, size) <= width:
+            lines = (text,)
+        else:
+            lines = tuple("".join(piece for _x, piece, _f in line)
+                          for line in wrap_runs(((text, font),), size, width))
+        if len(_WRAPPED) >= _WRAPPED_MAX:
+            _WRAPPED.clear()
+        _WRAPPED[key] = lines
+    return list(lines)
 
 
 def wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float) -> list[list[tuple[float, str, str]]]:
