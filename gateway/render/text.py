@@ -29,6 +29,8 @@ _WHITESPACE = re.compile(r"[\t\r\n]+")
 def clean(value: object) -> str:
     """Any value as text safe for XML 1.0: NFC (``Nguyễn`` typed with combining marks is shown composed),
     and every control character replaced by U+FFFD so a hostile byte shows up instead of vanishing."""
+    if type(value) is str and value.isascii() and value.isprintable():  # nothing to do: most values
+        return value
     text = unicodedata.normalize("NFC", str(value))
     return _UNSHOWABLE.sub("\ufffd", text)
 
@@ -36,6 +38,8 @@ def clean(value: object) -> str:
 def one_line(value: object) -> str:
     """``clean``, tabs/line breaks folded into one space, and no-break spaces inside French quotes so a
     line never starts with ``»``: for PDF cells and headers."""
+    if type(value) is str and value.isascii() and value.isprintable():  # no control, break or quote
+        return value
     text = _WHITESPACE.sub(" ", clean(value))
     return text.replace("« ", "«\u00a0").replace(" »", "\u00a0»")
 
