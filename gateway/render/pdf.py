@@ -582,17 +582,34 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
             lines = (text,)
         else:
             lines = tuple("".join(piece for _x, piece, _f in line)
-                          for line in wrap_runs(((text, font),), size, width))
+                          for line in _wrap_runs(((text, font),), size, width))
         if len(_WRAPPED) >= _WRAPPED_MAX:
             _WRAPPED.clear()
         _WRAPPED[key] = lines
     return list(lines)
 
 
-def wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float) -> list[list[tuple[float, str, str]]]:
+# (runs, size, width) → their lines: the notes and explanations of a document, the month's rates.
+_WRAPPED_RUNS: dict[tuple[Any, ...], tuple[tuple[tuple[float, str, str], ...], ...]] = {}
+
+
+def wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float
+              ) -> Sequence[Sequence[tuple[float, str, str]]]:
     """Text in several fonts (``(text, font)`` runs, e.g. a bold label then its value, one space between
-    them) wrapped into lines; each line is a list of ``(x offset, text, font)`` pieces. Spaces inside a
-    line are kept as characters (text extraction and copy-paste see them)."""
+    them) wrapped into lines; each line is a sequence of ``(x offset, text, font)`` pieces. Spaces inside a
+    line are kept as characters (text extraction and copy-paste see them). Kept per process like
+    :func:`wrap` (a pure function: what is kept never changes a line)."""
+    key = (tuple(runs), size, width)
+    lines = _WRAPPED_RUNS.get(key)
+    if lines is None:
+        lines = tuple(tuple(line) for line in _wrap_runs(runs, size, width))
+        if len(_WRAPPED_RUNS) >= _WRAPPED_MAX:
+            _WRAPPED_RUNS.clear()
+        _WRAPPED_RUNS[key] = lines
+    return lines
+
+
+def _wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float) -> list[list[tuple[float, str, str]]]:
     lines: list[list[tuple[float, str, str]]] = [[]]
     x = 0.0
     pending = 0  # spaces before the next word
