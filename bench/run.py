@@ -9,7 +9,8 @@ Stages, each printed with its seconds and rates:
   local      every declaration file dropped in the inboxes, then `gateway intake --once` (worker processes)
   payslips   (with --payslips) the payslip requests, one file per employer, through the same intake
   sftp       `gateway run` with its built-in SFTP server: N files uploaded with OpenSSH's sftp (one
-             connection per subscriber batch), wall time until every acknowledgement is in the outbox;
+             connection per subscriber, --sftp-clients of them at once), wall time until every
+             acknowledgement is in the outbox;
              then the upload-to-acknowledgement latency of single files while the daemon is idle
   floor      the same files through lxml parse + XSD validation, SQLAlchemy Core executemany of the same
              lines, and one one-page ReportLab PDF per acknowledgement (and payslip): the libraries alone
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -185,7 +187,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples: int) -> dict[str, float]:
+def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples: int,
+               clients: int = 4) -> dict[str, float]:
     """Upload through the built-in SFTP server with OpenSSH's client, with the real daemon running."""
     sshpass, sftp = shutil.which("sshpass"), shutil.which("sftp")
     if not (sshpass and sftp):
@@ -222,12 +225,17 @@ def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples:
         before = count(home, "*.ack.xml")
         opts = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
                 "-o", "BatchMode=no", "-o", "PubkeyAuthentication=no", "-P", str(port)]
-        start = time.perf_counter()
-        for subscriber, paths in by_sub.items():
+        def upload(subscriber: str, paths: list[Path]) -> None:
+            """One subscriber's files over one connection (its own account), as payroll software would."""
             batch = staging / f"{subscriber}.batch"
             batch.write_text("".join(f"put {p} inbox/{p.name}\n" for p in paths))
             subprocess.run([sshpass, "-p", demo.PASSWORD, sftp, *opts, "-b", str(batch), f"{subscriber}@127.0.0.1"],
                            check=True, capture_output=True)
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(clients) as uploaders:  # `clients` connections open at once, each kept per subscriber
+            for done in [uploaders.submit(upload, s, paths) for s, paths in by_sub.items()]:
+                done.result()
         uploaded = time.perf_counter() - start
         while count(home, "*.ack.xml") < before + len(files):
             if daemon.poll() is not None:
@@ -318,6 +326,8 @@ def main() -> None:
     ap.add_argument("--payslips", type=int, default=0, help="payslip requests (0: none)")
     ap.add_argument("--sftp-files", type=int, default=1000, help="files sent through SFTP (0: skip the stage)")
     ap.add_argument("--latency-samples", type=int, default=20)
+    ap.add_argument("--sftp-clients", type=int, default=4,
+                    help="sftp sessions open at once (each one subscriber's files over one connection)")
     ap.add_argument("--quick", action="store_true", help="a small month (300 employers, 3,000 employees)")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's gateway home")
     args = ap.parse_args()
@@ -363,7 +373,7 @@ def main() -> None:
         cpus.append(cpu)
     if sftp_part:
         files = [(s, f"sftp-{e}.xml", declaration(e, regs, rng)) for s, e, regs in sftp_part]
-        got = sftp_stage(home, files, args.latency_samples)
+        got = sftp_stage(home, files, args.latency_samples, args.sftp_clients)
         if got:
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"sftp      {got['total']:7.1f} s  {got['files'] / got['total']:7.1f} files/s end to end "
