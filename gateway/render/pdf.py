@@ -954,20 +954,25 @@ class _Seeded:
     """A stand-in document: the key of a font's subset state while :func:`_seed_codes` reads it."""
 
 
-def _seed_codes(font: Any) -> dict[str, int]:
+def _seed_codes(font: Any) -> dict[int, str]:
     """The code every character has in the first subset of a sheet's document, whatever the document:
     printable ASCII (ReportLab's ``asciiReadable`` first subset) and the :data:`SEED` characters split
-    first by :meth:`Sheet.render`; the no-break space is drawn as a space, like ``splitString`` does."""
+    first by :meth:`Sheet.render`; the no-break space is drawn as a space, like ``splitString`` does.
+
+    A ``str.translate`` table to those codes (as characters below 256): every other character below 256
+    becomes U+FFFF, so a text translates to Latin-1 only if all its characters have a fixed code."""
     probe = _Seeded()
     font.splitString(SEED, probe)
     assignments = dict(font.state[probe].assignments)
     del font.state[probe]
-    codes = {chr(code): n for code, n in assignments.items() if 32 <= code and n < 256}
-    codes["\u00a0"] = assignments[32]
-    return codes
+    table = {code: chr(n) for code, n in assignments.items() if 32 <= code and n < 256}
+    table[0xA0] = chr(assignments[32])
+    for code in range(256):
+        table.setdefault(code, "\uffff")
+    return table
 
 
-# font name → character → code in subset 0, for the characters whose code is the same in every document
+# font name → translate table to the codes in subset 0 of the characters whose code is the same in every document
 _SEED_CODES = {name: _seed_codes(pdfmetrics.getFont(name)) for name in (FONT, FONT_BOLD)}
 
 # (font name, text) → the text as a PDF string literal in subset 0, or None when some character of it gets
@@ -983,10 +988,9 @@ def _shown(name: str, text: str) -> str | None:
         return _SHOWN[key]
     except KeyError:
         pass
-    codes = _SEED_CODES[name]
     try:
-        literal: str | None = f"({escapePDF(bytes([codes[c] for c in text]))}) Tj"
-    except KeyError:
+        literal: str | None = f"({escapePDF(text.translate(_SEED_CODES[name]).encode('latin-1'))}) Tj"
+    except UnicodeEncodeError:
         literal = None
     if len(_SHOWN) >= _SHOWN_MAX:
         _SHOWN.clear()
