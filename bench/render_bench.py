@@ -36,9 +36,10 @@ from gateway.render.payslip_pdf import render_payslip_pdf
 
 
 def forget_texts() -> None:
-    """Empty the per-process caches of strings (encoded, wrapped): every text then looks new, as the names
-    and amounts of a real file do (the fonts' subsets stay: those are shared by every document)."""
-    for cache in (pdf._SHOWN, pdf._WRAPPED, pdf._WRAPPED_RUNS):
+    """Empty the per-process caches of gateway.render.pdf (texts encoded and wrapped, numbers written): every
+    text then looks new, as the names and amounts of a real file do (the font subsets stay: every document
+    shares them)."""
+    for cache in (pdf._SHOWN, pdf._WRAPPED, pdf._WRAPPED_RUNS, pdf._NUMBERS):
         cache.clear()
 
 

@@ -998,6 +998,22 @@ def _shown(name: str, text: str) -> str | None:
     return literal
 
 
+# numbers → as ReportLab writes them (``fp_str``): positions, sizes and colours recur from one row, page and
+# document to the next, and fp_str costs half a microsecond a call. Equal numbers are written alike (0 and
+# -0.0 both as « 0 », 1 and 1.0 as « 1 »), so what is kept never changes a byte. Bounded like _SHOWN.
+_NUMBERS: dict[tuple[float, ...], str] = {}
+
+
+def _fp(*values: float) -> str:
+    text = _NUMBERS.get(values)
+    if text is None:
+        text = fp_str(*values)
+        if len(_NUMBERS) >= _SHOWN_MAX:
+            _NUMBERS.clear()
+        _NUMBERS[values] = text
+    return text
+
+
 def _draw_ops(canvas: Canvas, ops: Sequence[tuple[Any, ...]]) -> None:
     """The recorded operations as PDF operators, appended to the page's content in one ``q … Q`` block.
 
@@ -1023,22 +1039,22 @@ def _draw_ops(canvas: Canvas, ops: Sequence[tuple[Any, ...]]) -> None:
                 emit("BT")
                 in_text, face = True, None
             if fill is not color:
-                emit(f"{fp_str(color.red, color.green, color.blue)} rg")
+                emit(f"{_fp(color.red, color.green, color.blue)} rg")
                 fill = color
             if align:
                 width = font.stringWidth(text, size)
                 x -= width if align == "r" else width / 2
-            emit(f"1 0 0 1 {fp_str(x, y)} Tm")
+            emit(f"1 0 0 1 {_fp(x, y)} Tm")
             literal = _shown(name, text)
             if literal is not None:
                 if face != (name, 0, size):
-                    emit(f"{font.getSubsetInternalName(0, doc)} {fp_str(size)} Tf")
+                    emit(f"{font.getSubsetInternalName(0, doc)} {_fp(size)} Tf")
                     face = (name, 0, size)
                 emit(literal)
                 continue
             for subset, chunk in font.splitString(text, doc):
                 if face != (name, subset, size):
-                    emit(f"{font.getSubsetInternalName(subset, doc)} {fp_str(size)} Tf")
+                    emit(f"{font.getSubsetInternalName(subset, doc)} {_fp(size)} Tf")
                     face = (name, subset, size)
                 emit(f"({escapePDF(chunk)}) Tj")
             continue
@@ -1048,22 +1064,22 @@ def _draw_ops(canvas: Canvas, ops: Sequence[tuple[Any, ...]]) -> None:
         if kind == "r":
             _, x, y, w, h, color = op
             if fill is not color:
-                emit(f"{fp_str(color.red, color.green, color.blue)} rg")
+                emit(f"{_fp(color.red, color.green, color.blue)} rg")
                 fill = color
-            emit(f"{fp_str(x, y, w, h)} re f")
+            emit(f"{_fp(x, y, w, h)} re f")
             continue
         _, *geometry, width, color = op
         if stroke is not color:
-            emit(f"{fp_str(color.red, color.green, color.blue)} RG")
+            emit(f"{_fp(color.red, color.green, color.blue)} RG")
             stroke = color
         if line_width != width:
-            emit(f"{fp_str(width)} w")
+            emit(f"{_fp(width)} w")
             line_width = width
         if kind == "l":
             x1, y1, x2, y2 = geometry
-            emit(f"{fp_str(x1, y1)} m {fp_str(x2, y2)} l S")
+            emit(f"{_fp(x1, y1)} m {_fp(x2, y2)} l S")
         else:  # "b": a box
-            emit(f"{fp_str(*geometry)} re S")
+            emit(f"{_fp(*geometry)} re S")
     if in_text:
         emit("ET")
     emit("Q")
