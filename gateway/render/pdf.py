@@ -19,6 +19,7 @@ Styles and fonts are built at import: a payslip run renders tens of thousands of
 
 from __future__ import annotations
 
+import copy
 import io
 import zlib
 from collections.abc import Callable, Sequence
@@ -916,7 +917,7 @@ class Sheet:
         canvas.setSubject(one_line(subject or title))
         canvas.setCreator(PRODUCER)
         for font in (FONT, FONT_BOLD):  # the same first characters in every subset: see _CachedTTFont
-            pdfmetrics.getFont(font).splitString(SEED, canvas._doc)
+            pdfmetrics.getFont(font).state[canvas._doc] = _seeded_state(font)
         decorate = _page_decorator(title, reference, test)
         total = len(self.pages)
         try:
@@ -954,17 +955,35 @@ class _Seeded:
     """A stand-in document: the key of a font's subset state while :func:`_seed_codes` reads it."""
 
 
-def _seed_codes(font: Any) -> dict[int, str]:
+def _seed(font: Any) -> Any:
+    """The font's subset state of a new document once :data:`SEED` is split into it."""
+    probe = _Seeded()
+    font.splitString(SEED, probe)
+    return font.state.pop(probe)
+
+
+# font name → its seeded state, copied into every sheet's document (as if it split SEED itself)
+_SEEDED = {name: _seed(pdfmetrics.getFont(name)) for name in (FONT, FONT_BOLD)}
+
+
+def _seeded_state(name: str) -> Any:
+    """A copy of the seeded state of font ``name`` for a new document: what ``splitString(SEED, doc)``
+    would leave there (it changes only the assignments, the subsets and the next code), without redoing it."""
+    template = _SEEDED[name]
+    state = copy.copy(template)
+    state.assignments = dict(template.assignments)
+    state.subsets = [list(subset) for subset in template.subsets]
+    return state
+
+
+def _seed_codes(name: str) -> dict[int, str]:
     """The code every character has in the first subset of a sheet's document, whatever the document:
     printable ASCII (ReportLab's ``asciiReadable`` first subset) and the :data:`SEED` characters split
     first by :meth:`Sheet.render`; the no-break space is drawn as a space, like ``splitString`` does.
 
     A ``str.translate`` table to those codes (as characters below 256): every other character below 256
     becomes U+FFFF, so a text translates to Latin-1 only if all its characters have a fixed code."""
-    probe = _Seeded()
-    font.splitString(SEED, probe)
-    assignments = dict(font.state[probe].assignments)
-    del font.state[probe]
+    assignments = _SEEDED[name].assignments
     table = {code: chr(n) for code, n in assignments.items() if 32 <= code and n < 256}
     table[0xA0] = chr(assignments[32])
     for code in range(256):
@@ -973,7 +992,7 @@ def _seed_codes(font: Any) -> dict[int, str]:
 
 
 # font name → translate table to the codes in subset 0 of the characters whose code is the same in every document
-_SEED_CODES = {name: _seed_codes(pdfmetrics.getFont(name)) for name in (FONT, FONT_BOLD)}
+_SEED_CODES = {name: _seed_codes(name) for name in (FONT, FONT_BOLD)}
 
 # (font name, text) → the text as a PDF string literal in subset 0, or None when some character of it gets
 # its code from the document (first seen there): those go through ``splitString``. Bounded: data strings
