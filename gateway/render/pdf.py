@@ -241,6 +241,34 @@ def _register_fonts() -> None:
 
 _register_fonts()
 
+
+def _memoize_pdfdoc_encoding() -> None:
+    """ReportLab writes every name, number and object header of a PDF through ``pdfdoc.pdfdocEnc``, a
+    codec written in Python: about a hundred calls and a tenth of a document's CPU, for strings that recur
+    in every document (``/Type``, ``0 R``, widths). The encoding of a string never changes, so it is kept
+    per process (bounded: emptied when full); the bytes are ReportLab's own. Done once, at import."""
+    encode = pdfdoc.pdfdocEnc
+    if getattr(encode, "memoized", False):
+        return
+    cache: dict[str, bytes] = {}
+
+    def pdfdocEnc(x: Any) -> Any:  # noqa: N802 - ReportLab's name
+        if type(x) is not str:
+            return encode(x)
+        data = cache.get(x)
+        if data is None:
+            data = encode(x)
+            if len(cache) >= 4096:
+                cache.clear()
+            cache[x] = data
+        return data
+
+    pdfdocEnc.memoized = True  # type: ignore[attr-defined]
+    pdfdoc.pdfdocEnc = pdfdocEnc
+
+
+_memoize_pdfdoc_encoding()
+
 # The C accelerator makes string widths and paragraph layout several times cheaper; ReportLab falls back
 # to pure Python silently, so say whether it is there (the benchmark prints it).
 try:
