@@ -85,6 +85,17 @@ class _CachedTTFont(TTFont):
     documents start every subset with the same characters (:data:`SEED`), so nearly all of them share it.
     """
 
+    def splitString(self, text: Any, doc: Any, encoding: str = "utf-8") -> list[tuple[int, bytes]]:
+        """ReportLab's, with a shortcut for a sheet's document (its state made by :func:`_seeded_state`): a
+        text whose characters all have a fixed code (:func:`_seed_codes`) is one chunk of subset 0, found
+        by one ``str.translate`` instead of a loop over its characters. Same chunks either way."""
+        if text and type(text) is str and getattr(self.state.get(doc), "seeded", False):
+            try:
+                return [(0, text.translate(_SEED_CODES[self.fontName]).encode("latin-1"))]
+            except UnicodeEncodeError:
+                pass
+        return TTFont.splitString(self, text, doc, encoding)
+
     def addObjects(self, doc: Any) -> None:  # ReportLab 5's TTFont.addObjects, with the objects cached
         state = self.state.get(doc) or TTFont.State(self._asciiReadable)
         self.state[doc] = state
@@ -1001,6 +1012,7 @@ def _seeded_state(name: str) -> Any:
     state = copy.copy(template)
     state.assignments = dict(template.assignments)
     state.subsets = [list(subset) for subset in template.subsets]
+    state.seeded = True  # see _CachedTTFont.splitString
     return state
 
 
@@ -1099,7 +1111,7 @@ def _draw_ops(canvas: Canvas, ops: Sequence[tuple[Any, ...]]) -> None:
                     face = (name, 0, size)
                 emit(literal)
                 continue
-            for subset, chunk in font.splitString(text, doc):
+            for subset, chunk in TTFont.splitString(font, text, doc):  # some character without a fixed code
                 if face != (name, subset, size):
                     emit(f"{font.getSubsetInternalName(subset, doc)} {_fp(size)} Tf")
                     face = (name, subset, size)
