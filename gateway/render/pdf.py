@@ -1047,8 +1047,9 @@ def _shown(name: str, text: str) -> str | None:
         return _SHOWN[key]
     except KeyError:
         pass
+    table = _SEED_CODES.get(name)  # None: not one of the sheet fonts, no fixed codes
     try:
-        literal: str | None = f"({escapePDF(text.translate(_SEED_CODES[name]).encode('latin-1'))}) Tj"
+        literal = None if table is None else f"({escapePDF(text.translate(table).encode('latin-1'))}) Tj"
     except UnicodeEncodeError:
         literal = None
     if len(_SHOWN) >= _SHOWN_MAX:
