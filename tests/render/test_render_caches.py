@@ -1,0 +1,105 @@
+"""The per-process caches of the PDF toolkit change no byte: a document drawn with them full, empty or
+filled by other documents is the same, and every shortcut gives what ReportLab itself gives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+import render_samples as s
+from reportlab.lib.rl_accel import escapePDF
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from gateway.render import pdf
+from gateway.render.ack_pdf import render_ack_pdf
+from gateway.render.declaration_pdf import render_declaration_pdf
+from gateway.render.payslip_pdf import render_payslip_pdf
+
+TEXTS = (
+    "", " ", "Total", "Cotisations patronales (part employeur)", "12\u202f345,67\u00a0€", "« CAR » — 6,85 %",
+    "Łukasz ŻÓŁĆ", "NGUYỄN Văn An", "Ægir ÞÓRSSON", "a\\b(c)d", "œuvre Œ…", "ñ", "tab\there", "\ufffd", "漢字",
+)  # fmt: skip
+
+
+MANY = "".join(map(chr, [*range(0x410, 0x450), *range(0x391, 0x3A2), *range(0x3A3, 0x3C9), *range(0x100, 0x17F)]))
+
+
+def _forget_everything() -> None:
+    """Every per-process cache of gateway.render.pdf emptied, font subsets and their objects included."""
+    for cache in (pdf._SHOWN, pdf._WRAPPED, pdf._WRAPPED_RUNS, pdf._NUMBERS):
+        cache.clear()
+    for name in (pdf.FONT, pdf.FONT_BOLD):
+        pdfmetrics.getFont(name).__dict__.get("_subsets", {}).clear()
+
+
+def _documents() -> list[Callable[[], bytes]]:
+    return [
+        lambda: render_ack_pdf(s.typical_ack()),
+        lambda: render_ack_pdf(s.ack(capped=True, test=True)),
+        lambda: render_declaration_pdf(
+            s.declaration(), reference="DEC-1", employer_name=s.HOSTILE, employer_address="Monaco",
+            received_at=datetime(2026, 12, 11, 9, 15, tzinfo=s.MONACO), names=s.DECL_NAMES,
+            registrations=s.DECL_REGISTRATIONS, funds=s.FUNDS, late=False, test=False,
+        ),
+        lambda: render_payslip_pdf(s.payslip(), reference="P", test=False),
+        lambda: render_payslip_pdf(s.payslip(employee_name="Ωmega Ünïcode Ærø 漢字"), reference="X", test=True),
+        # a name of 246 letters more: a second bold subset, so the regular font's objects get other numbers
+        lambda: render_payslip_pdf(s.payslip(employee_name=MANY), reference="P", test=False),
+    ]  # fmt: skip
+
+
+def test_the_same_bytes_with_caches_empty_full_or_filled_by_others() -> None:
+    _forget_everything()
+    cold = [render() for render in _documents()]
+    assert [render() for render in _documents()] == cold  # caches full of these very documents
+    _forget_everything()
+    backwards = [render() for render in reversed(_documents())]  # other subsets and numberings first
+    assert list(reversed(backwards)) == cold
+    _forget_everything()
+    render_payslip_pdf(s.payslip(employee_name="Zoë Ångström"), reference="Y", test=True)
+    assert [render() for render in _documents()] == cold
+
+
+@pytest.mark.parametrize("name", [pdf.FONT, pdf.FONT_BOLD])
+def test_fixed_codes_are_what_reportlab_assigns(name: str) -> None:
+    """A text of fixed-code characters is encoded as ReportLab's splitString would encode it in a sheet's
+    document, and a text with another character is left to ReportLab."""
+    font = pdfmetrics.getFont(name)
+    for text in TEXTS:
+        doc = pdf._Seeded()
+        font.state[doc] = pdf._seeded_state(name)
+        mine = font.splitString(text, doc)
+        literal = pdf._shown(name, text)
+        reference = pdf._Seeded()
+        TTFont.splitString(font, pdf.SEED, reference)
+        theirs = TTFont.splitString(font, text, reference)
+        assert mine == theirs, text
+        if not text:  # never drawn (Sheet.text leaves empty texts out)
+            assert theirs == []
+        elif literal is not None:
+            assert theirs == [(0, theirs[0][1])] and literal == f"({escapePDF(theirs[0][1])}) Tj", text
+        else:
+            assert any(c not in pdf.SEED and not (" " <= c <= "~") and c != "\u00a0" for c in text), text
+        del font.state[doc], font.state[reference]
+
+
+def test_numbers_and_pdfdoc_encoding_are_reportlabs() -> None:
+    from reportlab.lib.rl_accel import fp_str
+
+    for values in ((0.0,), (-0.0,), (1,), (1.0,), (39.68504, 792.2047), (0.35, 0.35, 0.35), (1e-7,), (12345.678,)):
+        assert pdf._fp(*values) == fp_str(*values)
+        assert pdf._fp(*values) == fp_str(*values)  # and from the cache
+    assert pdfdoc.pdfdocEnc.memoized
+    for text in ("/Type", "0 R", "1 0 obj\n", "déclaration", b"bytes"):
+        assert pdfdoc.pdfdocEnc(text) == pdfdoc.pdfdocEnc(text) == (
+            text.encode("extpdfdoc") if isinstance(text, str) else text
+        )
+
+
+def test_wrap_from_the_cache_is_a_fresh_list() -> None:
+    first = pdf.wrap("Cotisations patronales " * 8, pdf.FONT, 8, 120)
+    first.append("changed")
+    again = pdf.wrap("Cotisations patronales " * 8, pdf.FONT, 8, 120)
+    assert "changed" not in again and len(again) == len(first) - 1
