@@ -14,13 +14,11 @@ to a safe form (letters, digits, ``._-``) and never used as a path.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from gateway.files import atomic_write, fsync_dir, safe_name, sha256_bytes
+from gateway.files import DurableWrites, atomic_write, safe_name, sha256_bytes
 
 
 @dataclass(frozen=True)
@@ -73,64 +71,24 @@ def write(layout: Layout, relative: PurePosixPath, data: bytes) -> Written:
     return Written(str(relative), sha256_bytes(data), len(data))
 
 
-@dataclass
 class Batch:
-    """The documents of one upload, made durable together: each is written to a temporary file beside its
-    final name, then :meth:`commit` syncs them all, renames them all and syncs their folders once each.
+    """The documents of one upload, made durable together (:class:`gateway.files.DurableWrites`): the same
+    guarantee as :func:`write` for each document, and every one of them on disk before :meth:`commit`
+    returns, hence before the database says it was delivered."""
 
-    Same guarantee as :func:`write` for each document (a reader sees the old file or the whole new one,
-    and a document is on disk before the database says it was delivered), with two rounds of fsync per
-    upload instead of two per document. Documents not committed are removed by :meth:`discard`.
-    """
-
-    layout: Layout
-    _pending: list[tuple[int, str, Path]] = field(default_factory=list)
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self._writes = DurableWrites()
 
     def write(self, relative: PurePosixPath, data: bytes) -> Written:
-        path = self.layout.absolute(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            _write_all(fd, data)
-            os.fchmod(fd, 0o644)
-        except BaseException:
-            os.close(fd)
-            os.unlink(tmp)
-            raise
-        self._pending.append((fd, tmp, path))
-        if len(self._pending) >= 64:  # a payslip file's hundreds of documents: not all open at once
-            self.commit()
+        self._writes.write(self.layout.absolute(relative), data)
         return Written(str(relative), sha256_bytes(data), len(data))
 
     def commit(self) -> None:
-        pending, self._pending = self._pending, []
-        try:
-            for fd, _tmp, _path in pending:
-                os.fsync(fd)  # the first one commits the file system's journal; the others find little left
-        finally:
-            for fd, _tmp, _path in pending:
-                os.close(fd)
-        folders = {}
-        for _fd, tmp, path in pending:
-            os.replace(tmp, path)
-            folders[path.parent] = None
-        for folder in folders:
-            fsync_dir(folder)
+        self._writes.commit()
 
     def discard(self) -> None:
-        pending, self._pending = self._pending, []
-        for fd, tmp, _path in pending:
-            os.close(fd)
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+        self._writes.discard()
 
 
 def stamp(moment: datetime) -> str:

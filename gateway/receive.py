@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.files import atomic_write
+from gateway.files import DurableWrites
 from gateway.log import get_logger
 
 log = get_logger(__name__)
@@ -128,24 +128,38 @@ def _scan_folder(subscriber: str, folder: Path, settle: float, releases: Release
 
 def claim(upload: Upload, incoming: Path) -> Claimed | None:
     """Move the upload out of the inbox (atomic rename); None when another process took it first."""
+    taken = claim_many([upload], incoming)
+    return taken[0] if taken else None
+
+
+def claim_many(uploads: list[Upload], incoming: Path) -> list[Claimed]:
+    """Claim several uploads: every sidecar written and synced first (one round of fsync for all), then
+    each upload renamed; those another process took first are left out."""
     incoming.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_hex(12)
-    meta = incoming / f"{token}.json"
-    data = incoming / f"{token}.data"
-    claimed_at = time.time()
-    atomic_write(meta, json.dumps(
-        {"subscriber": upload.subscriber, "name": upload.name, "claimed_at": claimed_at}, ensure_ascii=False
-    ).encode())
-    try:
-        # rename never follows a symlink: if the entry was swapped for one, we move the link, which
-        # the reader then refuses to open (O_NOFOLLOW).
-        os.rename(upload.path, data)
-    except FileNotFoundError:
-        meta.unlink(missing_ok=True)
-        return None
-    if upload.marker is not None:
-        upload.marker.unlink(missing_ok=True)
-    return Claimed(upload.subscriber, upload.name, data, meta, claimed_at)
+    sidecars = DurableWrites(limit=len(uploads) + 1)
+    staged = []
+    for upload in uploads:
+        token = secrets.token_hex(12)
+        claimed_at = time.time()
+        meta = incoming / f"{token}.json"
+        sidecars.write(meta, json.dumps(
+            {"subscriber": upload.subscriber, "name": upload.name, "claimed_at": claimed_at}, ensure_ascii=False
+        ).encode())
+        staged.append((upload, meta, incoming / f"{token}.data", claimed_at))
+    sidecars.commit()
+    taken = []
+    for upload, meta, data, claimed_at in staged:
+        try:
+            # rename never follows a symlink: if the entry was swapped for one, we move the link, which
+            # the reader then refuses to open (O_NOFOLLOW).
+            os.rename(upload.path, data)
+        except FileNotFoundError:
+            meta.unlink(missing_ok=True)
+            continue
+        if upload.marker is not None:
+            upload.marker.unlink(missing_ok=True)
+        taken.append(Claimed(upload.subscriber, upload.name, data, meta, claimed_at))
+    return taken
 
 
 class RunFolder:

@@ -110,7 +110,7 @@ class IntakeStore:
         for attempt in range(3):
             reference = new_reference(received_at, subscriber, sha256, salt=secrets.token_hex(4) if attempt else "")
             try:
-                with self.store.tx() as s:
+                with self.store.tx(savepoint=True) as s:  # a caller's unit goes on after a duplicate
                     row = ReceivedFile(
                         reference=reference, subscriber_id=subscriber_id, original_name=name[:255], size=size,
                         sha256=sha256, state="received", stored_path=stored_path, run_id=run_id,
