@@ -195,10 +195,10 @@ class IntakeStore:
 
     # Steps ---------------------------------------------------------------------------------------
     def set_state(self, file_id: int, state: str, **values: Any) -> None:
-        with self.store.tx() as s:  # one UPDATE (the ORM read the row first)
-            done = s.execute(update(ReceivedFile).where(ReceivedFile.id == file_id)
-                             .values(state=state, updated_at=utcnow(), **values)
-                             .execution_options(synchronize_session=False))
+        table = ReceivedFile.__table__
+        with self.store.tx() as s:  # one Core UPDATE (the ORM's bulk-update path cost more than the write)
+            done = s.execute(update(table).where(table.c.id == file_id)
+                             .values(state=state, updated_at=utcnow(), **values))
             if done.rowcount != 1:
                 raise LookupError(f"received file {file_id} not found")
 
@@ -219,23 +219,21 @@ class IntakeStore:
                 if employer_id is None:
                     employer_id = s.scalar(select(Employer.id).where(Employer.number == decl.employer))
                 assert employer_id is not None, "checked by the rules"
-                row = DeclarationRow(
+                declaration_id = s.execute(insert(DeclarationRow.__table__).values(
                     reference=reference, received_file_id=file_id, employer_id=employer_id, period=str(decl.period),
                     kind=kind, corrects_id=corrects_id, reason=reason, position=decl.index, late=late,
                     employees=len(decl.lines),
                     total_gross=decl.total_gross, total_hours=decl.total_hours, received_at=received_at,
                     recorded_at=recorded_at,
-                )
-                s.add(row)
-                s.flush()
-                self._add_lines(s, row, employer_id, decl, recorded_at)
-                return row.id
+                )).inserted_primary_key[0]
+                self._add_lines(s, declaration_id, employer_id, decl, recorded_at)
+                return int(declaration_id)
         except Exception as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 return None
             raise
 
-    def _add_lines(self, s: Session, row: DeclarationRow, employer_id: int, decl: Declaration, now: datetime) -> None:
+    def _add_lines(self, s: Session, declaration_id: int, employer_id: int, decl: Declaration, now: datetime) -> None:
         """The declaration's lines, their events and the employments they imply, in a few executemany
         statements: one INSERT per line was most of the recording time of a large declaration."""
         registered = self._employee_ids(s, [line.registration for line in decl.lines if line.registration])
@@ -248,12 +246,12 @@ class IntakeStore:
                 employee_id = self._employee_for(s, line, now).id
             employee_ids.append(employee_id)
         s.execute(insert(DeclarationLine.__table__), [
-            {"declaration_id": row.id, "employee_id": employee_id, "position": position, "gross": line.gross,
+            {"declaration_id": declaration_id, "employee_id": employee_id, "position": position, "gross": line.gross,
              "hours": line.hours, "director": line.director, "unemployment_insurance": line.unemployment_insurance}
             for position, (line, employee_id) in enumerate(zip(decl.lines, employee_ids), start=1)])
         if any(line.events for line in decl.lines):
             line_ids = dict(s.execute(select(DeclarationLine.position, DeclarationLine.id)
-                                      .where(DeclarationLine.declaration_id == row.id)).all())
+                                      .where(DeclarationLine.declaration_id == declaration_id)).all())
             s.execute(insert(DeclarationEvent.__table__), [
                 {"line_id": line_ids[position], "type": ev.type.value, "start": ev.start, "end": ev.end,
                  "hours": ev.hours}
@@ -334,10 +332,12 @@ class IntakeStore:
             s.execute(update(Employment), [{"id": job_id, "end": end} for job_id, end in ended.items()])
 
     # Contributions -------------------------------------------------------------------------------
-    def declarations_of(self, file_id: int) -> list[DeclarationRow]:
+    def declarations_of(self, file_id: int) -> list[Row[Any]]:
+        """The file's recorded declarations, as plain rows (their columns as attributes)."""
+        table = DeclarationRow.__table__
         with self.store.tx(read=True) as s:
-            return list(s.scalars(select(DeclarationRow).where(DeclarationRow.received_file_id == file_id)
-                                  .order_by(DeclarationRow.position)))
+            return list(s.execute(select(table).where(table.c.received_file_id == file_id)
+                                  .order_by(table.c.position)))
 
     def history(self, employer: str, since: str) -> list[DeclarationRow]:
         """Declarations of an employer from period ``since`` on, corrections next to their original."""
@@ -436,9 +436,9 @@ class IntakeStore:
 
     def save_contributions(self, declaration_id: int, result: ContributionResult, computed_at: datetime) -> None:
         """All the contribution lines of a declaration, once (a re-run after a crash replaces nothing)."""
+        table = DeclarationRow.__table__
         with self.store.tx() as s:
-            row = s.get_one(DeclarationRow, declaration_id)
-            if row.computed_at is not None:
+            if s.execute(select(table.c.computed_at).where(table.c.id == declaration_id)).scalar_one() is not None:
                 return
             line_ids = dict(s.execute(select(DeclarationLine.position, DeclarationLine.id)
                                       .where(DeclarationLine.declaration_id == declaration_id)).all())
@@ -448,7 +448,7 @@ class IntakeStore:
                     share=c.share.value, base=c.base, ceiling=c.ceiling, rate=c.rate, amount=c.amount,
                     rate_parameter=c.rate_use.parameter, rate_since=c.rate_use.since, rate_source=c.rate_use.source,
                 ) for c in result.lines])
-            row.computed_at = computed_at
+            s.execute(update(table).where(table.c.id == declaration_id).values(computed_at=computed_at))
 
     def contribution_lines(self, declaration_id: int) -> list[Row[Any]]:
         """The stored contribution rows (plain rows with the columns' names: loading ORM objects cost more
