@@ -615,6 +615,11 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """``text`` cut into lines of at most ``width`` points: at spaces, after a hyphen of a long compound
     name, and a word longer than a line (an XPath, a SHA-256) after a slash or where it must. Never loses
     a character (only the spaces where lines break); an empty text is one empty line."""
+    return list(_wrapped(text, font, size, width))
+
+
+def _wrapped(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """:func:`wrap`, as the tuple kept per process."""
     key = (text, font, size, width)
     lines = _WRAPPED.get(key)
     if lines is None:
@@ -626,7 +631,7 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
         if len(_WRAPPED) >= _WRAPPED_MAX:
             _WRAPPED.clear()
         _WRAPPED[key] = lines
-    return list(lines)
+    return lines
 
 
 # (runs, size, width) → their lines: the notes and explanations of a document, the month's rates.
@@ -905,14 +910,14 @@ class Sheet:
         span_col, span_more = row.span
         for value in row.cells:
             span = span_more if col == span_col else 0
-            w = sum(widths[col: col + 1 + span])
-            paras = [Para(value, row.style)] if isinstance(value, str) else \
-                [value] if isinstance(value, Para) else list(value)
+            w = sum(widths[col: col + 1 + span]) if span else widths[col]
+            # (text, style) pairs: a plain string in the row's style, a Para, or several Paras
+            paras = ((value, row.style),) if isinstance(value, str) else (value,) if isinstance(value, Para) else value
             lines = []
-            for p in paras:
-                text = one_line(p.text)
+            for text, style in paras:
+                text = one_line(text)
                 if text:
-                    lines += [(piece, p.style) for piece in wrap(text, p.style.font, p.style.size, w - 2 * pad_x)]
+                    lines += [(piece, style) for piece in _wrapped(text, style.font, style.size, w - 2 * pad_x)]
             out.append((x, w, col in right, lines))
             x += w
             col += 1 + span
@@ -920,7 +925,7 @@ class Sheet:
 
     @staticmethod
     def _height(cells: list[tuple[float, float, bool, list[tuple[str, TextStyle]]]], pad_y: float) -> float:
-        return 2 * pad_y + max((sum(s.leading for _t, s in lines) for *_a, lines in cells), default=0.0)
+        return 2 * pad_y + max((sum([s.leading for _t, s in cell[3]]) for cell in cells), default=0.0)
 
     def _draw_row(self, widths: Sequence[float], cells: list[tuple[float, float, bool, list[tuple[str, TextStyle]]]],
                   height: float, row: Row, right: Sequence[int], pad_x: float, pad_y: float, *, rule: float,
@@ -932,8 +937,7 @@ class Sheet:
         if row.rule_above:
             self.line(MARGIN, top, MARGIN + total, top, row.rule_above)
         for x, w, is_right, lines in cells:
-            used = sum(s.leading for _t, s in lines)
-            y = top - height + pad_y + used if bottom_align else top - pad_y
+            y = top - height + pad_y + sum([s.leading for _t, s in lines]) if bottom_align else top - pad_y
             for text, style in lines:
                 base = y - style.size * 0.95
                 if is_right:
