@@ -24,13 +24,17 @@ MONTHS_FR = (
 # lone surrogates (from surrogateescape decoding) and the two non-characters.
 _UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _WHITESPACE = re.compile(r"[\t\r\n]+")
+# Whatever one_line may change besides the normalisation: the characters above (tab, LF and CR among them)
+# and the French quotes.
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff«»]")
 
 
 def clean(value: object) -> str:
     """Any value as text safe for XML 1.0: NFC (``Nguyễn`` typed with combining marks is shown composed),
     and every control character replaced by U+FFFD so a hostile byte shows up instead of vanishing."""
-    if type(value) is str and value.isascii() and value.isprintable():  # nothing to do: most values
-        return value
+    if type(value) is str and (value.isascii() and value.isprintable() or
+                               not _UNSHOWABLE.search(value) and unicodedata.is_normalized("NFC", value)):
+        return value  # nothing to do: most values
     text = unicodedata.normalize("NFC", str(value))
     return _UNSHOWABLE.sub("\ufffd", text)
 
@@ -38,8 +42,9 @@ def clean(value: object) -> str:
 def one_line(value: object) -> str:
     """``clean``, tabs/line breaks folded into one space, and no-break spaces inside French quotes so a
     line never starts with ``»``: for PDF cells and headers."""
-    if type(value) is str and value.isascii() and value.isprintable():  # no control, break or quote
-        return value
+    if type(value) is str and (value.isascii() and value.isprintable() or
+                               not _NOT_ONE_LINE.search(value) and unicodedata.is_normalized("NFC", value)):
+        return value  # no control, break or quote, and composed already
     text = _WHITESPACE.sub(" ", clean(value))
     return text.replace("« ", "«\u00a0").replace(" »", "\u00a0»")
 

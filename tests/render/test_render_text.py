@@ -26,3 +26,27 @@ def test_cleaning() -> None:
     assert clean("a\x00b\x1bc") == "a\ufffdb\ufffdc"
     assert one_line("ligne\r\n2\tfin") == "ligne 2 fin"
     assert one_line("colonne « gross »") == "colonne «\u00a0gross\u00a0»"
+
+
+def test_cleaning_shortcuts_give_the_full_result() -> None:
+    """clean and one_line return most values untouched without working on them: the same result as the full
+    treatment, for every kind of character that treatment changes."""
+    import random
+    import re
+    import unicodedata
+
+    def full_clean(value: object) -> str:
+        text = unicodedata.normalize("NFC", str(value))
+        return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]", "\ufffd", text)
+
+    def full_one_line(value: object) -> str:
+        text = re.sub(r"[\t\r\n]+", " ", full_clean(value))
+        return text.replace("« ", "«\u00a0").replace(" »", "\u00a0»")
+
+    alphabet = "aZ09 -/,.'é€\u00a0\u202f«»—ÿŁỄ\u0302\u0303e\t\r\n\x00\x1b\x7f\x85\ud800\ufffe\uffff漢"
+    rng = random.Random(20261127)
+    samples = ["", "Total", "1\u202f324,83\u00a0€", "« CAR »", "Nguye\u0302\u0303n", 12, Decimal("1.50"), None]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(5000)]
+    for value in samples:
+        assert clean(value) == full_clean(value), repr(value)
+        assert one_line(value) == full_one_line(value), repr(value)
