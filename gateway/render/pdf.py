@@ -634,8 +634,10 @@ def _wrapped(text: str, font: str, size: float, width: float) -> tuple[str, ...]
     return lines
 
 
-# (runs, size, width) → their lines: the notes and explanations of a document, the month's rates.
+# (runs, size, width) → their lines: the notes and explanations of a document, the month's rates. Fewer
+# kept than single texts: a paragraph may be long.
 _WRAPPED_RUNS: dict[tuple[Any, ...], tuple[tuple[tuple[float, str, str], ...], ...]] = {}
+_WRAPPED_RUNS_MAX = 2_000
 
 
 def wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float
@@ -648,7 +650,7 @@ def wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float
     lines = _WRAPPED_RUNS.get(key)
     if lines is None:
         lines = tuple(tuple(line) for line in _wrap_runs(runs, size, width))
-        if len(_WRAPPED_RUNS) >= _WRAPPED_MAX:
+        if len(_WRAPPED_RUNS) >= _WRAPPED_RUNS_MAX:
             _WRAPPED_RUNS.clear()
         _WRAPPED_RUNS[key] = lines
     return lines
