@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="time spent on each kind (default 3)")
     parser.add_argument("--only", default="", help="only the kinds whose name contains this text")
     parser.add_argument("--fresh-texts", action="store_true",
-                        help="empty the per-process text caches before every document (no string seen before)")
+                        help="empty the per-process text caches before every document (no text seen before)")
     args = parser.parse_args()
     typical = samples.typical_ack()
     partly = samples.ack()

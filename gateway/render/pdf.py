@@ -81,8 +81,8 @@ class _CachedTTFont(TTFont):
     compressing it: about 1.2 ms per font and document, more than drawing a whole one-page document. The
     font program, its ToUnicode map and its widths are a pure function of the subset's characters, so they
     are kept (the last :data:`_SUBSET_CACHE_SIZE` subsets per font) and the bytes stay the same; so are the
-    four objects' formatted bytes (:class:`_Once`), which differ between documents only by object numbers. Canvas
-    documents start every subset with the same characters (:data:`SEED`), so nearly all of them share it.
+    four objects' formatted bytes (:class:`_Once`), which differ between documents only by object numbers.
+    Canvas documents start every subset with the same characters (:data:`SEED`), so nearly all share it.
     """
 
     def splitString(self, text: Any, doc: Any, encoding: str = "utf-8") -> list[tuple[int, bytes]]:
@@ -132,7 +132,8 @@ class _CachedTTFont(TTFont):
             doc.Reference(_Once(partial(_descriptor, face, base_name, program_name), memo, ("descriptor",),
                                 (program_name,)), descriptor_name)
             font = _Once(partial(_font_dict, internal_name, base_name, made.widths, len(subset), cmap_name,
-                                 descriptor_name), memo, ("font", internal_name), (cmap_name, descriptor_name))
+                                 descriptor_name),
+                         memo, ("font", internal_name), (cmap_name, descriptor_name))
             font.__Comment__ = f"Font {self.fontName} subset {n}"
             doc.Reference(font, internal_name)
             doc.idToObject["BasicFonts"].dict[internal_name] = font
@@ -656,7 +657,8 @@ def wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float
     return lines
 
 
-def _wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float) -> list[list[tuple[float, str, str]]]:
+def _wrap_runs(runs: Sequence[tuple[str, str]], size: float, width: float
+               ) -> list[list[tuple[float, str, str]]]:
     lines: list[list[tuple[float, str, str]]] = [[]]
     x = 0.0
     pending = 0  # spaces before the next word
@@ -914,12 +916,14 @@ class Sheet:
             span = span_more if col == span_col else 0
             w = sum(widths[col: col + 1 + span]) if span else widths[col]
             # (text, style) pairs: a plain string in the row's style, a Para, or several Paras
-            paras = ((value, row.style),) if isinstance(value, str) else (value,) if isinstance(value, Para) else value
+            paras = ((value, row.style),) if isinstance(value, str) else \
+                (value,) if isinstance(value, Para) else value
             lines = []
             for text, style in paras:
                 text = one_line(text)
                 if text:
-                    lines += [(piece, style) for piece in _wrapped(text, style.font, style.size, w - 2 * pad_x)]
+                    room = w - 2 * pad_x
+                    lines += [(piece, style) for piece in _wrapped(text, style.font, style.size, room)]
             out.append((x, w, col in right, lines))
             x += w
             col += 1 + span
@@ -1037,7 +1041,7 @@ def _seed_codes(name: str) -> dict[int, str]:
     return table
 
 
-# font name → translate table to the codes in subset 0 of the characters whose code is the same in every document
+# font name → translate table to subset 0 of the characters whose code is the same in every document
 _SEED_CODES = {name: _seed_codes(name) for name in (FONT, FONT_BOLD)}
 
 # (font name, text) → the text as a PDF string literal in subset 0, or None when some character of it gets

@@ -23,7 +23,8 @@ TEXTS = (
 )  # fmt: skip
 
 
-MANY = "".join(map(chr, [*range(0x410, 0x450), *range(0x391, 0x3A2), *range(0x3A3, 0x3C9), *range(0x100, 0x17F)]))
+MANY = "".join(map(chr, [*range(0x410, 0x450), *range(0x391, 0x3A2), *range(0x3A3, 0x3C9),
+                         *range(0x100, 0x17F)]))
 
 
 def _forget_everything() -> None:
@@ -88,7 +89,8 @@ def test_fixed_codes_are_what_reportlab_assigns(name: str) -> None:
 def test_numbers_and_pdfdoc_encoding_are_reportlabs() -> None:
     from reportlab.lib.rl_accel import fp_str
 
-    for values in ((0.0,), (-0.0,), (1,), (1.0,), (39.68504, 792.2047), (0.35, 0.35, 0.35), (1e-7,), (12345.678,)):
+    numbers = ((0.0,), (-0.0,), (1,), (1.0,), (39.68504, 792.2047), (0.35, 0.35, 0.35), (1e-7,), (12345.678,))
+    for values in numbers:
         assert pdf._fp(*values) == fp_str(*values)
         assert pdf._fp(*values) == fp_str(*values)  # and from the cache
     assert pdfdoc.pdfdocEnc.memoized
