@@ -621,15 +621,24 @@ class Pipeline:
         return out
 
     def _payslip(self, request: PayslipRequest) -> Payslip:
-        """The payslip of an accepted request (pure given the records: computed at validation and delivery)."""
+        """The payslip of an accepted request: pure given the records, so computed once per processing
+        (validation and delivery each needed it)."""
+        memo = self._memo()
+        key = ("payslip", request.index)
+        if memo is not None and key in memo:
+            return memo[key]  # type: ignore[no-any-return]
         info = self._employer_info(request.employer)
-        person = self.intake.employee_for_payslip(request.employer, request.registration, request.period)
+        person = self.intake.employee_for_payslip(request.employer, request.registration, request.period,
+                                                  employer_id=info["id"] if info else None)
         assert info is not None and person is not None, "checked by the rules"
-        return compute_payslip(
+        payslip = compute_payslip(
             request, self.book, employer_name=info["name"], employer_address=info["address"],
             employee_name=person.name, building_trade=info["building_trade"], household=info["household"],
             employment=person.span, unemployment_insurance=person.unemployment_insurance,
             stale_after_days=self.config.rates.stale_after_days)
+        if memo is not None:
+            memo[key] = payslip
+        return payslip
 
     def _ack(self, row: FileRow, verdict: FileVerdict, *, declarations: list[AckDeclaration] | None = None,
              payslips: list[AckPayslip] | None = None, notes: list[str] | None = None) -> Acknowledgement:

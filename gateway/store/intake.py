@@ -409,12 +409,14 @@ class IntakeStore:
                 spans[position] = (first, last)
         return spans
 
-    def employee_for_payslip(self, employer: str, registration: str, period: Period) -> PayslipPerson | None:
+    def employee_for_payslip(self, employer: str, registration: str, period: Period,
+                             employer_id: int | None = None) -> PayslipPerson | None:
         """Name, days employed in the period and unemployment cover (from the latest declaration line)."""
         with self.store.tx(read=True) as s:
             row = s.execute(select(Employee.id, Employee.last_name, Employee.first_name)
                             .where(Employee.registration == registration)).first()
-            employer_id = s.scalar(select(Employer.id).where(Employer.number == employer))
+            if employer_id is None:
+                employer_id = s.scalar(select(Employer.id).where(Employer.number == employer))
             if row is None or employer_id is None:
                 return None
             jobs = s.execute(select(Employment.start, Employment.end).where(

@@ -361,6 +361,7 @@ class StoreView:
         self._jobs: dict[tuple[str, str], list[tuple[date, date | None]]] = {}
         self._employers: set[str] = set()
         self._prefetched: set[str] = set()
+        self._assigned: dict[tuple[str, str, date], bool] = {}
 
     def prefetch(self, employers: Iterable[str], registrations: Iterable[str]) -> None:
         regs = sorted(set(registrations))
@@ -384,6 +385,12 @@ class StoreView:
         self._prefetched |= set(regs)
 
     def is_assigned(self, subscriber: str, employer: str, on: date) -> bool:
+        key = (subscriber, employer, on)
+        if key not in self._assigned:  # asked once per declaration or payslip request: a file repeats them
+            self._assigned[key] = self._is_assigned(subscriber, employer, on)
+        return self._assigned[key]
+
+    def _is_assigned(self, subscriber: str, employer: str, on: date) -> bool:
         with self._store.tx(read=True) as s:
             return s.scalar(
                 select(Assignment.id)
