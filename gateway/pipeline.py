@@ -155,7 +155,7 @@ class Pipeline:
             with ThreadPoolExecutor(lanes, thread_name_prefix="intake") as lanes_pool:
                 futures = [lanes_pool.submit(self._drain, summary, progress) for _ in range(lanes)]
                 try:
-                    self._claim_inbox(summary)
+                    self._claim_inbox(summary, follow=True)
                 finally:
                     with self._more:
                         self._scanning.clear()
@@ -167,23 +167,39 @@ class Pipeline:
             self._manifest(summary)
         return summary
 
-    def _claim_inbox(self, summary: BatchSummary) -> None:
+    def _claim_inbox(self, summary: BatchSummary, *, follow: bool = False) -> None:
         """Claim and register the complete uploads, a few dozen at a time: their sidecars synced together,
-        their rows in one transaction; the lanes are woken after each group."""
+        their rows in one transaction; the lanes are woken after each group.
+
+        With ``follow``, uploads the SFTP server releases while the lanes still work join this batch (the
+        inbox is scanned again on each release) instead of waiting for the batch to end."""
         run = RunFolder(self.config.jobs_dir / summary.run_id)
         try:
-            uploads = scan(self.config.inbox, self.config.intake.settle_seconds, self.releases)
-            while group := list(islice(uploads, CLAIM_GROUP)):
-                claimed = claim_many(group, run.incoming)
-                if claimed:
-                    crash_point("claimed")
-                    with self.store.unit():
-                        for one in claimed:
-                            self._register(one, summary)
-                with self._more:
-                    self._more.notify_all()
+            while True:
+                self.releases.event.clear()  # a release from now on is seen below
+                uploads = scan(self.config.inbox, self.config.intake.settle_seconds, self.releases)
+                while group := list(islice(uploads, CLAIM_GROUP)):
+                    claimed = claim_many(group, run.incoming)
+                    if claimed:
+                        crash_point("claimed")
+                        with self.store.unit():
+                            for one in claimed:
+                                self._register(one, summary)
+                    with self._more:
+                        self._more.notify_all()
+                if not follow:
+                    return
+                while not self.releases.event.wait(0.05):
+                    if self._lanes_idle():
+                        return
         finally:
             run.release()
+
+    def _lanes_idle(self) -> bool:
+        with self._lanes_lock:
+            if self._busy:
+                return False
+        return self.intake.pending_count() == 0
 
     def _drain(self, summary: BatchSummary, progress: Any) -> None:
         """Work on files until none is left and the inbox is claimed; several lanes may drain at once."""
