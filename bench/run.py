@@ -207,7 +207,7 @@ def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples:
     # the daemon's log goes to a file: an undrained pipe would fill up and block the daemon mid-batch
     daemon_log = (home / "daemon.log").open("w")
     daemon = subprocess.Popen([PYTHON, "-m", "gateway", "--config", str(home / "gateway.toml"), "run", "--poll", "600"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=daemon_log, text=True)
+                              env=env, stdout=subprocess.DEVNULL, stderr=daemon_log, text=True, cwd=ROOT)
     try:
         deadline = time.time() + 30
         while time.time() < deadline:
