@@ -55,6 +55,9 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     fsync_dir(path.parent)
 
 
+_FOLDERS_MADE: set[Path] = set()  # folders this process made or found: not asked again for each file
+
+
 class DurableWrites:
     """Several files written as :func:`atomic_write` would, made durable together: each goes to a temporary
     file beside its final name; :meth:`commit` syncs them all, renames them all, then syncs each folder once.
@@ -69,8 +72,15 @@ class DurableWrites:
         self._pending: list[tuple[int, str, Path]] = []
 
     def write(self, path: Path, data: bytes, mode: int = 0o644) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        folder = path.parent
+        if folder not in _FOLDERS_MADE:
+            folder.mkdir(parents=True, exist_ok=True)
+            _FOLDERS_MADE.add(folder)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        except FileNotFoundError:  # the folder was removed since (retention): made again
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
         try:
             view = memoryview(data)
             while view:

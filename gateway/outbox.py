@@ -15,6 +15,7 @@ to a safe form (letters, digits, ``._-``) and never used as a path.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -52,10 +53,20 @@ class Layout:
         return self.base(subscriber) / kind / name
 
     def absolute(self, relative: PurePosixPath) -> Path:
-        path = (self.root / relative).resolve()
-        if not path.is_relative_to(self.root.resolve()):
-            raise ValueError(f"outbox path escapes the outbox: {relative}")
-        return path
+        """The document's path on disk; its folder must resolve inside the outbox (checked once per folder
+        and process: a delivery writes thousands of documents into a few folders). The name itself is
+        never followed: an atomic write replaces whatever entry has that name."""
+        if relative.name in ("", ".", ".."):
+            raise ValueError(f"outbox path without a file name: {relative}")
+        return _resolved_folder(self.root, relative.parent) / relative.name
+
+
+@lru_cache(maxsize=4096)
+def _resolved_folder(root: Path, folder: PurePosixPath) -> Path:
+    path = (root / folder).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise ValueError(f"outbox path escapes the outbox: {folder}")
+    return path
 
 
 @dataclass(frozen=True)
