@@ -1,15 +1,23 @@
 """The intake, stage by stage: the ONE place that says in which order things happen to an upload.
 
-    receive   inbox → jobs/<run>/incoming (atomic rename) + a ``received`` row   (receive.py)
-    validate  identify, parse, XSD (in a worker process) → rules → verdict        → ``validated``
-    record    each accepted declaration in its own transaction                    → ``recorded``
+    receive   inbox → jobs/<run>/incoming (atomic rename) + a ``received`` row   (receive.py; a few dozen
+              uploads at a time: their sidecars synced together, their rows in one transaction)
+    validate  identify, parse, XSD → rules → verdict                              → ``validated``
+    record    each accepted declaration (a savepoint each)                        → ``recorded``
     compute   contributions of each recorded declaration, stored                  → ``computed``
     deliver   acknowledgement XML + PDF, declaration PDFs, payslips (atomic files) → ``delivered``/``refused``
 
-Every step reads what the previous one recorded, does its side effects, then records its own state in one
-transaction: after a crash (kill -9 anywhere) the next run resumes at the recorded state and produces the
-same bytes. An unexpected exception parks the file as ``failed`` (original kept in jobs/, traceback logged,
-an acknowledgement saying a technical error occurred, with the reference to quote).
+With worker processes (the default), the intake process only claims and registers uploads; each file then
+goes whole through one worker (:func:`process_in_worker`, its own database connection), so both cores work
+on files. Per file, two write transactions: validate, record and compute commit together (each state still
+written in order), then the documents' rows with the final state, after the documents themselves are on
+disk. The reads before each (the rules' snapshot, what the documents show) hold no lock.
+
+Every step reads what the previous one recorded, does its side effects, then records its own state: after a
+crash (kill -9 anywhere) the next run resumes at the recorded state and produces the same bytes. An
+unexpected exception parks the file as ``failed`` (original kept in jobs/, traceback logged, an
+acknowledgement saying a technical error occurred, with the reference to quote); so does a worker that dies
+twice on the same file (memory, CPU or time limit).
 """
 
 from __future__ import annotations

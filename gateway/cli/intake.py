@@ -19,7 +19,7 @@ def open_pipeline(ctx: Context, inline: bool = False) -> Any:
 
 @click.command()
 @click.option("--once", is_flag=True, required=True, help="Take what is in the inboxes now, process it, stop.")
-@click.option("--inline", is_flag=True, help="Parse in this process instead of worker processes (debugging).")
+@click.option("--inline", is_flag=True, help="Process the files in this process instead of worker processes (debugging).")
 @pass_ctx
 @handle_errors
 def intake(ctx: Context, once: bool, inline: bool) -> None:
