@@ -7,10 +7,16 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import select
 
+from gateway.clock import Clock
 from gateway.errors import TechnicalError
+from gateway.pipeline import Pipeline
+from gateway.store.models import ReceivedFile
 from gateway.workers import Limits, WorkerPool
 from tests.intake import workload
+from tests.intake.helpers import MONACO, NOW, decl, declaration_xml, drop, outbox_files
+from tests.intake.test_intake import ack_of
 
 
 @pytest.fixture
@@ -45,3 +51,27 @@ def test_workers_outlive_the_thread_that_first_used_them(pool) -> None:  # type:
     lane.join()
     time.sleep(0.5)  # time for a parent-death signal to land
     assert pool.run(workload.echo, "next batch") == "next batch"
+
+
+def test_a_file_that_kills_its_worker_is_parked_and_the_batch_goes_on(config, demo_store) -> None:  # type: ignore[no-untyped-def]
+    """The whole intake on real worker processes: a file over its CPU limit kills its worker (and breaks the
+    pool under the other file); it is tried once more, then parked with a technical-error acknowledgement,
+    while the other file, resumed on a new worker, is accepted."""
+    many = "".join(f'<employee registration="{3_000_000 + i}"><gross>2000.00</gross><hours>169.00</hours></employee>'
+                   for i in range(60_000))
+    drop(config, "100001", "huge.xml", declaration_xml(decl(lines=many)))
+    drop(config, "100001", "small.xml", declaration_xml(decl("104513")))
+    p = Pipeline(config, demo_store, clock=Clock(MONACO, NOW),  # type: ignore[arg-type]
+                 pool=WorkerPool(2, Limits(memory_mb=1024, cpu_seconds=1, wall_seconds=120)))
+    try:
+        summary = p.run_once()
+    finally:
+        p.close()
+    assert summary.outcomes == {"failed": 1, "accepted": 1}
+    files = outbox_files(config)
+    failed = ack_of({k: v for k, v in files.items() if "huge.xml" in k})
+    assert failed.get("status") == "failed"
+    assert [f.get("code") for f in failed.iter("{*}finding")] == ["TECHNICAL_ERROR"]
+    with demo_store.tx() as s:  # type: ignore[attr-defined]
+        error = s.scalar(select(ReceivedFile.error).where(ReceivedFile.original_name == "huge.xml"))
+    assert error is not None and "WorkerLost" in error, error
