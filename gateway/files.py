@@ -38,7 +38,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     Temp file in the same folder, fsync, ``os.replace``, fsync the folder.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -55,6 +55,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     fsync_dir(path.parent)
 
 
+TMP_PREFIX = ".tmp-"  # a write in progress (or cut short by a crash: the retention job removes it)
 _FOLDERS_MADE: set[Path] = set()  # folders this process made or found: not asked again for each file
 
 
@@ -77,10 +78,10 @@ class DurableWrites:
             folder.mkdir(parents=True, exist_ok=True)
             _FOLDERS_MADE.add(folder)
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+            fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
         except FileNotFoundError:  # the folder was removed since (retention): made again
             folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+            fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
         try:
             view = memoryview(data)
             while view:

@@ -1,12 +1,15 @@
 """Retention: the outbox keeps 24 months of history; older documents leave it (file removed,
-``documents.removed_at`` set) and stay in the database. ``--dry-run`` lists them only."""
+``documents.removed_at`` set) and stay in the database. Temporary files of writes cut short by a crash
+(``.tmp-*``, hidden from SFTP clients) are removed after a day. ``--dry-run`` lists them only."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from gateway.domain import Period
+from gateway.files import TMP_PREFIX
 from gateway.jobs.base import JobContext, JobResult
 
 MONTHS = 24
@@ -30,4 +33,22 @@ def run(ctx: JobContext, period: Period) -> JobResult:
         target.unlink(missing_ok=True)
         ctx.jobs.mark_removed(doc_id, ctx.now)
         result.produced.append(f"removed:{path}")
+    stale = ctx.now.timestamp() - 86400
+    for folder, _dirs, names in os.walk(ctx.layout.root):
+        for name in names:
+            if not name.startswith(TMP_PREFIX):
+                continue
+            temp = Path(folder) / name
+            try:
+                if temp.lstat().st_mtime >= stale:
+                    continue  # perhaps a write in progress
+            except FileNotFoundError:
+                continue
+            rel = temp.relative_to(ctx.layout.root).as_posix()
+            result.took.append(rel)
+            if ctx.dry_run:
+                result.planned.append(rel)
+            else:
+                temp.unlink(missing_ok=True)
+                result.produced.append(f"removed:{rel}")
     return result

@@ -140,6 +140,24 @@ def test_retention_dry_run_then_removal(jconfig: Config, jstore: Any) -> None:
     assert JobsStore(jstore).has_document(dry.planned[0])  # the database keeps the record
 
 
+def test_retention_removes_temporary_files_left_by_a_crash(jconfig: Config, jstore: Any) -> None:
+    import os
+
+    folder = jconfig.outbox / "100001" / "acknowledgements"
+    folder.mkdir(parents=True)
+    old, fresh = folder / ".tmp-cut-short", folder / ".tmp-in-progress"
+    old.write_bytes(b"%PDF half")
+    fresh.write_bytes(b"%PDF writing")
+    now = at(2026, 11, 1)
+    os.utime(old, (now.timestamp() - 2 * 86400,) * 2)
+    os.utime(fresh, (now.timestamp() - 60,) * 2)
+    dry = run_job(jconfig, jstore, "retention", now=now, dry_run=True)
+    assert dry.planned == ["100001/acknowledgements/.tmp-cut-short"] and old.exists()
+    done = run_job(jconfig, jstore, "retention", now=now)
+    assert done.produced == ["removed:100001/acknowledgements/.tmp-cut-short"]
+    assert not old.exists() and fresh.exists()
+
+
 def test_a_failing_job_is_recorded(jconfig: Config, jstore: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import gateway.jobs.synthesis as mod
 
