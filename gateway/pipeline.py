@@ -86,8 +86,8 @@ from gateway.verification import verify_upload
 from gateway.workers import InlinePool, Limits, WorkerLost, WorkerPool
 
 log = get_logger(__name__)
-CRASH_VAR = "GATEWAY_CRASH_AT"
-CLAIM_GROUP = 32  # uploads claimed and registered together (one fsync round, one transaction)  # tests only: kill -9 this process at the named point
+CRASH_VAR = "GATEWAY_CRASH_AT"  # tests only: kill -9 this process at the named point
+CLAIM_GROUP = 32  # uploads claimed and registered together (one fsync round, one transaction)
 
 
 def crash_point(name: str) -> None:
@@ -708,7 +708,8 @@ class Pipeline:
         return batch.write(relative, data)
 
     def _draw(self, render: Callable[[], bytes]) -> bytes:
-        """A PDF drawn in a worker process: drawing is the heaviest work, and it uses the other cores."""
+        """A PDF drawn through the pipeline's pool: here when the whole file is already in a worker process
+        (its pool is inline), in a worker for a duplicate's or a parked file's acknowledgement."""
         return self.pool.run(render)
 
     def _record_doc(self, kind: str, written: outbox.Written, row: FileRow, **extra: Any) -> None:
@@ -842,13 +843,12 @@ _worker: Pipeline | None = None  # in a worker process: the pipeline its files g
 def process_in_worker(config: Config, clock: Clock, file_id: int) -> tuple[str, str]:
     """A worker process's task: one whole file (its own database connection, everything drawn here)."""
     global _worker
-    if _worker is None or _worker.config != config or _worker.clock != clock:
+    if _worker is None or _worker.config != config or _worker.clock != clock:  # first file, or reloaded
+        from gateway import log as log_setup
+
         if _worker is not None:
             _worker.store.close()
-        else:
-            from gateway import log as log_setup
-
-            log_setup.setup(config.logging.level, config.logging.json)
+        log_setup.setup(config.logging.level, config.logging.json)
         _worker = Pipeline(config, Store.connect(config), clock=clock, pool=InlinePool())
     return _worker.process(file_id)
 
