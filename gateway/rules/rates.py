@@ -106,25 +106,34 @@ class Parameter:
     unit: Unit
     values: tuple[DatedValue, ...]  # sorted by ``since``, one per date
     dates: tuple[date, ...] = field(init=False, repr=False)  # the ``since`` of each value, for bisect
+    # the RateUse of each value, made once (a month's declarations look the same values up for every employee)
+    _uses: dict[int, RateUse] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dates", tuple(v.since for v in self.values))
 
-    def at(self, on: date) -> DatedValue:
-        """The value in force on ``on``; RateError naming the parameter and the date otherwise."""
+    def _index(self, on: date) -> int:
         i = bisect_right(self.dates, on)
         if i == 0:
             raise RateError(
                 f"aucune valeur de « {self.name} » en vigueur le {on:%d/%m/%Y}", parameter=self.name, on=on
             )
-        return self.values[i - 1]
+        return i - 1
+
+    def at(self, on: date) -> DatedValue:
+        """The value in force on ``on``; RateError naming the parameter and the date otherwise."""
+        return self.values[self._index(on)]
 
     def use(self, on: date) -> RateUse:
-        v = self.at(on)
-        return RateUse(
-            parameter=self.name, since=v.since, value=v.value, source=v.source,
-            unconfirmed=v.unconfirmed, checked=v.checked, components=v.components,
-        )
+        i = self._index(on)
+        use = self._uses.get(i)
+        if use is None:
+            v = self.values[i]
+            use = self._uses[i] = RateUse(
+                parameter=self.name, since=v.since, value=v.value, source=v.source,
+                unconfirmed=v.unconfirmed, checked=v.checked, components=v.components,
+            )
+        return use
 
 
 @dataclass(frozen=True)
