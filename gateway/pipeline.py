@@ -182,10 +182,11 @@ class Pipeline:
         With ``follow``, uploads the SFTP server releases while the lanes still work join this batch (the
         inbox is scanned again on each release) instead of waiting for the batch to end."""
         run = RunFolder(self.config.jobs_dir / summary.run_id)
+        only: set[str] | None = None  # every folder first; then only those of the files released meanwhile
         try:
             while True:
                 self.releases.event.clear()  # a release from now on is seen below
-                uploads = scan(self.config.inbox, self.config.intake.settle_seconds, self.releases)
+                uploads = scan(self.config.inbox, self.config.intake.settle_seconds, self.releases, only=only)
                 while group := list(islice(uploads, CLAIM_GROUP)):
                     claimed = claim_many(group, run.incoming)
                     if claimed:
@@ -200,6 +201,7 @@ class Pipeline:
                 while not self.releases.event.wait(0.05):
                     if self._lanes_idle():
                         return
+                only = self.releases.subscribers()
         finally:
             run.release()
 

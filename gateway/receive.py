@@ -71,6 +71,11 @@ class Releases:
             self._items.add((subscriber, name))
         self.event.set()
 
+    def subscribers(self) -> set[str]:
+        """The subscribers with a released file not taken yet."""
+        with self._lock:
+            return {s for s, _n in self._items}
+
     def take(self, subscriber: str, name: str) -> bool:
         with self._lock:
             if (subscriber, name) in self._items:
@@ -86,14 +91,17 @@ def ignored_name(name: str) -> bool:
 
 
 def scan(inbox: Path, settle_seconds: float, releases: Releases | None = None,
-         now: float | None = None) -> Iterator[Upload]:
-    """The complete uploads of every subscriber folder, oldest first within a folder."""
+         now: float | None = None, only: set[str] | None = None) -> Iterator[Upload]:
+    """The complete uploads of every subscriber folder (or of the ``only`` ones), oldest first within a
+    folder."""
     now = time.time() if now is None else now
     try:
         folders = sorted(os.scandir(inbox), key=lambda e: e.name)
     except FileNotFoundError:
         return
     for folder in folders:
+        if only is not None and folder.name not in only:
+            continue
         if not _SUBSCRIBER_DIR.match(folder.name) or not folder.is_dir(follow_symlinks=False):
             continue
         yield from _scan_folder(folder.name, Path(folder.path), settle_seconds, releases, now)
