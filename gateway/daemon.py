@@ -60,7 +60,7 @@ def run(config: Config, store: Store, *, announce: Callable[[str], None], poll_s
         signal.signal(signal.SIGTERM, ask_stop)
         signal.signal(signal.SIGINT, ask_stop)
         signal.signal(signal.SIGHUP, ask_reload)
-    pipeline = Pipeline(config, store, releases=releases)
+    pipeline = Pipeline(config, store, releases=releases, stop=stop)
     scheduler = _scheduler(config, store, releases)
     server = None
     try:
@@ -77,7 +77,7 @@ def run(config: Config, store: Store, *, announce: Callable[[str], None], poll_s
         while not stop.is_set():
             if hup.is_set():
                 hup.clear()
-                config, pipeline, scheduler = _reload(config, store, pipeline, scheduler, releases, reload)
+                config, pipeline, scheduler = _reload(config, store, pipeline, scheduler, releases, reload, stop)
             if config.remote.enabled:  # remote mode: uploads pulled before, outputs pushed after (errors logged)
                 from gateway import remote
                 remote.pull_logged(config, store, releases=releases)
@@ -125,7 +125,7 @@ def _scheduler(config: Config, store: Store, releases: Releases) -> Any:
 
 
 def _reload(config: Config, store: Store, pipeline: Pipeline, scheduler: Any, releases: Releases,
-            reload: Callable[[], Config] | None) -> tuple[Config, Pipeline, Any]:
+            reload: Callable[[], Config] | None, stop: threading.Event) -> tuple[Config, Pipeline, Any]:
     """All or nothing: a new configuration that does not load leaves everything as it was."""
     if reload is None:
         return config, pipeline, scheduler
@@ -137,4 +137,4 @@ def _reload(config: Config, store: Store, pipeline: Pipeline, scheduler: Any, re
     scheduler.shutdown(wait=True)
     pipeline.close()
     log.info("daemon.reloaded", source=new.source or "defaults")
-    return new, Pipeline(new, store, releases=releases), _scheduler(new, store, releases)
+    return new, Pipeline(new, store, releases=releases, stop=stop), _scheduler(new, store, releases)

@@ -118,7 +118,8 @@ class Pipeline:
     """Everything one intake process needs, built once: store, rates, workers, clock, outbox layout."""
 
     def __init__(self, config: Config, store: Store, *, clock: Clock | None = None,
-                 pool: WorkerPool | InlinePool | None = None, releases: Releases | None = None) -> None:
+                 pool: WorkerPool | InlinePool | None = None, releases: Releases | None = None,
+                 stop: threading.Event | None = None) -> None:
         self.config = config
         self.store = store
         self.intake = IntakeStore(store)
@@ -126,6 +127,9 @@ class Pipeline:
         self.pool = pool or WorkerPool(config.intake.workers, Limits(
             config.intake.worker_memory_mb, config.intake.worker_cpu_seconds, config.intake.file_timeout_seconds))
         self.releases = releases or Releases()
+        # set by the daemon on SIGTERM: the files in hand are finished, no other is taken (they wait, claimed
+        # or still in the inbox, for the next start)
+        self.stop = stop or threading.Event()
         self.book = RateBook.from_config(config)
         self.limits = formats.Limits.from_config(config.intake)
         self.layout = outbox.Layout(config.outbox)
@@ -163,13 +167,17 @@ class Pipeline:
             with ThreadPoolExecutor(lanes, thread_name_prefix="intake") as lanes_pool:
                 futures = [lanes_pool.submit(self._drain, summary, progress) for _ in range(lanes)]
                 try:
-                    self._claim_inbox(summary, follow=True)
-                finally:
-                    with self._more:
-                        self._scanning.clear()
-                        self._more.notify_all()
-                for future in futures:
-                    future.result()
+                    try:
+                        self._claim_inbox(summary, follow=True)
+                    finally:
+                        with self._more:
+                            self._scanning.clear()
+                            self._more.notify_all()
+                    for future in futures:
+                        future.result()
+                except BaseException:
+                    self.stop.set()  # Ctrl-C: the lanes finish the files in hand and take no other
+                    raise
         summary.references.sort()
         if summary.busy:
             self._manifest(summary)
@@ -187,7 +195,7 @@ class Pipeline:
             while True:
                 self.releases.event.clear()  # a release from now on is seen below
                 uploads = scan(self.config.inbox, self.config.intake.settle_seconds, self.releases, only=only)
-                while group := list(islice(uploads, CLAIM_GROUP)):
+                while not self.stop.is_set() and (group := list(islice(uploads, CLAIM_GROUP))):
                     claimed = claim_many(group, run.incoming)
                     if claimed:
                         crash_point("claimed")
@@ -196,11 +204,13 @@ class Pipeline:
                                 self._register(one, summary)
                     with self._more:
                         self._more.notify_all()
-                if not follow:
+                if not follow or self.stop.is_set():
                     return
                 while not self.releases.event.wait(0.05):
                     if self._lanes_idle():
                         return
+                if self.stop.is_set():
+                    return
                 only = self.releases.subscribers()
         finally:
             run.release()
@@ -213,7 +223,7 @@ class Pipeline:
 
     def _drain(self, summary: BatchSummary, progress: Any) -> None:
         """Work on files until none is left and the inbox is claimed; several lanes may drain at once."""
-        while True:
+        while not self.stop.is_set():
             with self._lanes_lock:  # pick a file no other lane holds
                 held = ExitStack()
                 file_id = held.enter_context(self.intake.claim_next(exclude=self._busy))

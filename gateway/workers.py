@@ -48,6 +48,10 @@ def _die_with_parent(parent: int) -> None:
 
 def _init_worker(memory_mb: int, parent: int) -> None:
     _die_with_parent(parent)
+    # Ctrl-C and systemd's SIGTERM reach the whole process group: a worker finishes its file, the parent
+    # decides when to stop (it ends the pool; and the worker dies with it).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # The address-space cap makes a huge allocation fail with MemoryError instead of swapping the host.
     if memory_mb > 0:
         limit = memory_mb * 1024 * 1024
