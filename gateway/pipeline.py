@@ -579,7 +579,7 @@ class Pipeline:
             else:
                 ack = self._ack(row, verdict)
         final = "refused" if ack.outcome is Outcome.REFUSED else "delivered"
-        self._write_ack(row, ack, then=partial(self.intake.set_state, row.id, final))
+        self._write_ack(row, ack, then=partial(self.intake.finish, row.id, final))
         log.info("file.delivered", reference=row.reference, outcome=ack.outcome.value)
         return replace(row, state=final)
 
@@ -779,7 +779,7 @@ class Pipeline:
             self._write_ack(row, ack)
         except Exception:  # noqa: BLE001 - the failure itself must still be recorded
             log.exception("file.fail_ack_error", reference=row.reference)
-        self.intake.set_state(row.id, "failed", outcome=Outcome.FAILED.value,
+        self.intake.finish(row.id, "failed", outcome=Outcome.FAILED.value,
                               error=f"{type(exc).__name__}: {exc}"[:2000], processed_at=self.clock.now())
 
 

@@ -153,8 +153,13 @@ class IntakeStore:
                                    .order_by(IntakeClaim.received_file_id).limit(1))
             yield file_id
             if file_id is not None:
-                with self.store.tx() as s:
-                    if s.scalar(select(ReceivedFile.state).where(ReceivedFile.id == file_id)) in TERMINAL:
+                # usually dropped already, with the file's final state (``finish``): then nothing to write
+                with self.store.tx(read=True) as s:
+                    left = s.execute(select(ReceivedFile.state).join(
+                        IntakeClaim, IntakeClaim.received_file_id == ReceivedFile.id)
+                        .where(ReceivedFile.id == file_id)).scalar()
+                if left in TERMINAL:
+                    with self.store.tx() as s:
                         s.execute(delete(IntakeClaim).where(IntakeClaim.received_file_id == file_id))
             return
         with self.store.engine.connect() as conn:
@@ -169,6 +174,14 @@ class IntakeStore:
                     state = conn.execute(select(ReceivedFile.state).where(ReceivedFile.id == file_id)).scalar()
                     if state in TERMINAL:
                         conn.execute(delete(IntakeClaim).where(IntakeClaim.received_file_id == file_id))
+
+    def finish(self, file_id: int, state: str, **values: Any) -> None:
+        """The file's final state; on SQLite its claim is dropped in the same transaction (on PostgreSQL the
+        claiming connection holds the claim's row and drops it when the file is done)."""
+        self.set_state(file_id, state, **values)
+        if not self.postgres:
+            with self.store.tx() as s:
+                s.execute(delete(IntakeClaim).where(IntakeClaim.received_file_id == file_id))
 
     def pending_count(self) -> int:
         with self.store.tx(read=True) as s:
