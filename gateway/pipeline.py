@@ -9,9 +9,10 @@
 
 With worker processes (the default), the intake process only claims and registers uploads; each file then
 goes whole through one worker (:func:`process_in_worker`, its own database connection), so both cores work
-on files. Per file, two write transactions: validate, record and compute commit together (each state still
-written in order), then the documents' rows with the final state, after the documents themselves are on
-disk. The reads before each (the rules' snapshot, what the documents show) hold no lock.
+on files. Per file, two write transactions: validate, record and compute commit together (the steps run in
+order, their states written once as ``computed``; a file left at an earlier state by an older version or a
+failure resumes there), then the documents' rows with the final state, after the documents themselves are
+on disk. The reads before each (the rules' snapshot, what the documents show) hold no lock.
 
 Every step reads what the previous one recorded, does its side effects, then records its own state: after a
 crash (kill -9 anywhere) the next run resumes at the recorded state and produces the same bytes. An
@@ -319,7 +320,7 @@ class Pipeline:
         """Bring one file from its recorded state to the end; returns (outcome, reference).
 
         Two write transactions per file: the verdict, the records and the contributions commit together
-        (``validated`` → ``recorded`` → ``computed``, each state still recorded in order), then the
+        (``validated`` → ``recorded`` → ``computed``, the steps in order, their states in one UPDATE), then the
         documents with the final state. The reading and judging before the first, and the drawing and
         writing of the documents before the second, hold no lock: the other lanes and processes write
         meanwhile.
