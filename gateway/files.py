@@ -35,24 +35,11 @@ def fsync_dir(path: Path) -> None:
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one, never a part.
 
-    Temp file in the same folder, fsync, ``os.replace``, fsync the folder.
+    Temp file in the same folder, fsync, ``os.replace``, fsync the folder (:class:`DurableWrites` of one).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    fsync_dir(path.parent)
+    writes = DurableWrites()
+    writes.write(path, data, mode)
+    writes.commit()
 
 
 TMP_PREFIX = ".tmp-"  # a write in progress (or cut short by a crash: the retention job removes it)
@@ -97,16 +84,25 @@ class DurableWrites:
 
     def commit(self) -> None:
         pending, self._pending = self._pending, []
-        try:
-            for fd, _tmp, _path in pending:
-                os.fsync(fd)
-        finally:
-            for fd, _tmp, _path in pending:
-                os.close(fd)
         folders: dict[Path, None] = {}
-        for _fd, tmp, path in pending:
-            os.replace(tmp, path)
-            folders[path.parent] = None
+        renamed = 0
+        try:
+            try:
+                for fd, _tmp, _path in pending:
+                    os.fsync(fd)
+            finally:
+                for fd, _tmp, _path in pending:
+                    os.close(fd)
+            for _fd, tmp, path in pending:
+                os.replace(tmp, path)
+                renamed += 1
+                folders[path.parent] = None
+        finally:
+            for _fd, tmp, _path in pending[renamed:]:  # a sync or a rename failed: no temporary file left
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
         for folder in folders:
             fsync_dir(folder)
 
