@@ -77,7 +77,7 @@ from gateway.rules.contributions import compute_declaration, fund_totals
 from gateway.rules.employment import employment_from_events
 from gateway.rules.payslip import compute_payslip
 from gateway.rules.rates import RateBook, missing_rate_finding
-from gateway.store.intake import Duplicate, FileRow, IntakeStore
+from gateway.store.intake import TERMINAL, Duplicate, FileRow, IntakeStore
 from gateway.store.repo import Store
 from gateway.tasks import read_upload
 from gateway.verdicts import FileVerdict, Item
@@ -268,7 +268,7 @@ class Pipeline:
             except TechnicalError as exc:  # over its time limit (the worker was killed)
                 error = exc
         row = self.intake.file(file_id)
-        if row.state in ("delivered", "refused", "failed"):
+        if row.state in TERMINAL:
             return row.outcome or row.state, row.reference
         log.error("file.failed", reference=row.reference, state=row.state, error=str(error))
         self._fail(row, error)

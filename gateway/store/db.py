@@ -113,6 +113,11 @@ class WriterLock:
             self._threads.release()
 
 
+def store_error(exc: SQLAlchemyError) -> StoreError:
+    """A database error as the gateway reports it (the driver's first line, no parameters)."""
+    return StoreError(f"base de données: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+
+
 def writer_lock(engine: Engine, timeout_ms: int) -> WriterLock | None:
     """The writer queue of a SQLite database file (None for PostgreSQL or an in-memory database)."""
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
@@ -129,7 +134,7 @@ def transaction(factory: sessionmaker[Session], lock: WriterLock | None = None) 
             with session.begin():
                 yield session
         except SQLAlchemyError as exc:
-            raise StoreError(f"base de données: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+            raise store_error(exc) from exc
         finally:
             session.close()
 

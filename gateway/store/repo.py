@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Config
 from gateway.domain import Period
-from gateway.errors import InputError, NotFound, StoreError
+from gateway.errors import InputError, NotFound
 from gateway.rules.view import KnownEmployee
 from gateway.security import hash_password
 from gateway.store import db
@@ -113,7 +113,7 @@ class Store:
                 with ambient.begin_nested():
                     yield ambient
             except SQLAlchemyError as exc:
-                raise StoreError(f"base de données: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+                raise db.store_error(exc) from exc
             return
         with db.transaction(self.read_sessions if read else self.sessions,
                             None if read else self.writer_lock) as session:
