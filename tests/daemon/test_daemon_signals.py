@@ -12,6 +12,7 @@ from pathlib import Path
 from gateway import config as config_mod
 from gateway.store.repo import Store
 from tests.conftest import PG_URL, reset_postgres
+from tests.intake.helpers import decl, declaration_xml, fresh_home
 
 
 def wait_for(path: Path, text: str, timeout: float = 30) -> None:
@@ -58,22 +59,7 @@ def test_sighup_reloads_all_or_nothing(tmp_path: Path) -> None:
 def test_sigterm_mid_batch_finishes_the_files_in_hand_and_leaves_the_rest(tmp_path: Path) -> None:
     """systemd's SIGTERM reaches the daemon and its worker processes: the files being processed are finished
     (none parked as failed), no other is taken, and the next start takes the rest, each file once."""
-    from tests.intake.helpers import decl, declaration_xml
-
-    home = tmp_path / "home"
-    home.mkdir()
-    path = home / "gateway.toml"
-    path.write_text(f'[database]\nurl = "{PG_URL or "sqlite:///gateway.db"}"\n[sftp]\nenabled = false\n'
-                    '[intake]\nsettle_seconds = 0\n[logging]\nlevel = "INFO"\n')
-    if PG_URL:
-        reset_postgres(PG_URL)
-    config = config_mod.load(path)
-    store = Store.connect(config)
-    store.upgrade()
-    from gateway import demo
-
-    demo.load(store)
-    store.close()
+    path, config = fresh_home(tmp_path / "home", '[logging]\nlevel = "INFO"\n')
     inbox = config.inbox / "100001"
     inbox.mkdir(parents=True)
     for i in range(60):

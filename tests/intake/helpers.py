@@ -9,11 +9,17 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from lxml import etree
+
+from gateway import config as config_mod
+from gateway import demo
 from gateway.clock import Clock
 from gateway.config import Config
 from gateway.pipeline import Pipeline
+from gateway.render.ack_xml import check_ack_xml
+from gateway.store.repo import Store
 from gateway.workers import InlinePool
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, reset_postgres
 
 MONACO = ZoneInfo("Europe/Monaco")
 NOW = datetime(2026, 11, 26, 10, 30, tzinfo=MONACO)
@@ -70,3 +76,24 @@ def gateway(config_path: Path, *args: str, env: dict[str, str] | None = None,
     if check and result.returncode not in (0, 1):
         raise AssertionError(f"gateway {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
     return result
+
+
+def fresh_home(root: Path, extra: str = "") -> tuple[Path, Config]:
+    """A new gateway home at ``root`` (its config, an upgraded empty database, the demo data)."""
+    root.mkdir()
+    path = write_config(root, extra)
+    if PG_URL:
+        reset_postgres(PG_URL)
+    config = config_mod.load(path)
+    store = Store.connect(config)
+    store.upgrade()
+    demo.load(store)
+    store.close()
+    return path, config
+
+
+def ack_of(files: dict[str, bytes], suffix: str = ".ack.xml") -> etree._Element:
+    """The one acknowledgement among ``files`` (duplicates' aside), checked against its schema."""
+    (name,) = [n for n in files if n.endswith(suffix) and "duplicate" not in n]
+    check_ack_xml(files[name])
+    return etree.fromstring(files[name])

@@ -13,29 +13,14 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway import config as config_mod
-from gateway import demo
 from gateway.store.models import Contribution, Declaration, DeclarationLine, Employee, ReceivedFile
 from gateway.store.repo import Store
-from tests.conftest import PG_URL, reset_postgres
-from tests.intake.helpers import NEW_HIRE, decl, declaration_xml, drop, gateway, outbox_files, write_config
+from tests.intake.helpers import NEW_HIRE, decl, declaration_xml, drop, fresh_home, gateway, outbox_files
 
 FILE = declaration_xml(decl(), decl("104513", lines=(
     '<employee registration="2002001"><gross>4100.00</gross><hours>169</hours></employee>' + NEW_HIRE)))
 POINTS = ["claimed", "received", "after-received", "record-partial", "after-validated", "after-recorded",
           "ack-written", "after-computed"]
-
-
-def fresh_home(root: Path) -> tuple[Path, config_mod.Config]:
-    root.mkdir()
-    path = write_config(root)
-    if PG_URL:
-        reset_postgres(PG_URL)
-    config = config_mod.load(path)
-    store = Store.connect(config)
-    store.upgrade()
-    demo.load(store)
-    store.close()
-    return path, config
 
 
 def snapshot(config: config_mod.Config) -> tuple[dict[str, bytes], dict[str, int]]:

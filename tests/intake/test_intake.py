@@ -12,15 +12,9 @@ from sqlalchemy import func, select
 
 from gateway.render.ack_xml import check_ack_xml
 from gateway.store.models import Declaration, DeclarationLine, Employee, Employment, ReceivedFile
-from tests.intake.helpers import NEW_HIRE, decl, declaration_xml, drop, outbox_files, pipeline
+from tests.intake.helpers import NEW_HIRE, ack_of, decl, declaration_xml, drop, outbox_files, pipeline
 
 NS = {"a": "urn:csm-gateway:acknowledgement:1"}
-
-
-def ack_of(files: dict[str, bytes], suffix: str = ".ack.xml") -> etree._Element:
-    (name,) = [n for n in files if n.endswith(suffix) and "duplicate" not in n]
-    check_ack_xml(files[name])
-    return etree.fromstring(files[name])
 
 
 def count(store, model) -> int:  # type: ignore[no-untyped-def]

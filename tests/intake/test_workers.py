@@ -15,8 +15,7 @@ from gateway.pipeline import Pipeline
 from gateway.store.models import ReceivedFile
 from gateway.workers import Limits, WorkerPool
 from tests.intake import workload
-from tests.intake.helpers import MONACO, NOW, decl, declaration_xml, drop, outbox_files
-from tests.intake.test_intake import ack_of
+from tests.intake.helpers import MONACO, NOW, ack_of, decl, declaration_xml, drop, outbox_files
 
 
 @pytest.fixture
