@@ -77,7 +77,7 @@ def status(ctx: Context, what: str) -> None:
         for doc in store.documents_of(r.id):
             click.echo(f"  document {doc.path}")
         for d in store.declarations_of(r.id):
-            click.echo(f"  déclaration {d.reference}  période {d.period}  {d.employees} salariés")
+            click.echo(f"  déclaration {d.reference}  période {d.period}  {_employees(d.employees)}")
 
 
 
@@ -103,7 +103,7 @@ def history(ctx: Context, employer: str, months: int) -> None:
     for d in rows:
         indent = "    " if d.kind != "original" else ""
         click.echo(f"{indent}{d.period}  {labels.get(d.kind, d.kind):<14} {d.reference}  "
-                   f"reçue le {d.received_at.astimezone(ctx.config.tz):%d/%m/%Y}  {d.employees} salariés  "
+                   f"reçue le {d.received_at.astimezone(ctx.config.tz):%d/%m/%Y}  {_employees(d.employees)}  "
                    f"brut {d.total_gross} €" + ("  EN RETARD" if d.late else "")
                    + (f"  motif: {d.reason}" if d.reason else ""))
 
@@ -135,7 +135,7 @@ def declaration_show(ctx: Context, reference: str) -> None:
         click.echo(f"  {position:>4}  {registration:<10} {last} {first}  brut {gross} €  {hours} h")
         for kind, start, end in events:
             click.echo(f"        {kind} {start or ''} {end or ''}".rstrip())
-    click.echo(f"  total: {row.employees} salariés, brut {row.total_gross} €, {row.total_hours} h")
+    click.echo(f"  total: {_employees(row.employees)}, brut {row.total_gross} €, {row.total_hours} h")
     for t in fund_totals(stored_lines(store.contribution_lines(row.id))):
         click.echo(f"  {t.label}: base {t.base} €, patronale {t.employer} €, salariale {t.employee} €")
 
@@ -162,3 +162,7 @@ def declaration_correct(ctx: Context, employer: str, period: str, file: Any, kin
 
 
 COMMANDS = [intake, status, history, declaration]
+
+
+def _employees(count: int) -> str:
+    return f"{count} salarié" + ("s" if count > 1 else "")
