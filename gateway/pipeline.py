@@ -47,7 +47,6 @@ from gateway.domain import (
     Acknowledgement,
     AckPayslip,
     AppliedValue,
-    ContributionLine,
     Declaration,
     DeclarationFile,
     FileKind,
@@ -60,7 +59,6 @@ from gateway.domain import (
     PayslipRequest,
     RateUse,
     ReadResult,
-    Share,
 )
 from gateway.errors import GatewayError, RateError, TechnicalError
 from gateway.files import atomic_write
@@ -625,7 +623,7 @@ class Pipeline:
                 else:
                     stored = recorded[item.index]
                     reference = stored.reference
-                    funds = fund_totals(stored_lines(self.intake.contribution_lines(stored.id)))
+                    funds = fund_totals(self.intake.contribution_amounts(stored.id))
                     notes += [n for n in self._contributions(decl).notes if n not in notes]
                     people = self.intake.line_people(stored.id)
                 pdf = self._draw(partial(
@@ -780,7 +778,7 @@ class Pipeline:
         out = []
         for item in verdict.items:
             stored = recorded.get(item.index)
-            funds = fund_totals(stored_lines(self.intake.contribution_lines(stored.id))) if stored else ()
+            funds = fund_totals(self.intake.contribution_amounts(stored.id)) if stored else ()
             out.append(AckDeclaration(
                 index=item.index, employer=item.employer, period=item.period,
                 status=ItemStatus.ACCEPTED if stored else ItemStatus.REFUSED,
@@ -860,14 +858,6 @@ def _zero() -> Any:
     from decimal import Decimal
 
     return Decimal("0.00")
-
-
-def stored_lines(rows: list[Any]) -> list[ContributionLine]:
-    """Stored contribution rows as the values the totals are computed from (same function as at compute)."""
-    return [ContributionLine(
-        fund=r.fund, share=Share(r.share), base=r.base, rate=r.rate, amount=r.amount, ceiling=r.ceiling,
-        rate_use=RateUse(parameter=r.rate_parameter, since=r.rate_since, value=r.rate, source=r.rate_source or ""),
-    ) for r in rows]
 
 
 _worker: Pipeline | None = None  # in a worker process: the pipeline its files go through

@@ -120,7 +120,6 @@ def declaration() -> None:
 def declaration_show(ctx: Context, reference: str) -> None:
     """A recorded declaration: its lines, events and contributions per fund."""
     from gateway.cli import fail
-    from gateway.pipeline import stored_lines
     from gateway.rules.contributions import fund_totals
     from gateway.store.intake import IntakeStore
 
@@ -136,7 +135,7 @@ def declaration_show(ctx: Context, reference: str) -> None:
         for kind, start, end in events:
             click.echo(f"        {kind} {start or ''} {end or ''}".rstrip())
     click.echo(f"  total: {_employees(row.employees)}, brut {row.total_gross} €, {row.total_hours} h")
-    for t in fund_totals(stored_lines(store.contribution_lines(row.id))):
+    for t in fund_totals(store.contribution_amounts(row.id)):
         click.echo(f"  {t.label}: base {t.base} €, patronale {t.employer} €, salariale {t.employee} €")
 
 

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from gateway.domain import (
     ContributionLine,
@@ -197,9 +198,24 @@ def compute_declaration(
     return ContributionResult(tuple(lines), fund_totals(lines), findings, tuple(notes))
 
 
-def fund_totals(lines: Iterable[ContributionLine]) -> tuple[FundTotal, ...]:
+class Amount(Protocol):
+    """What a fund's total sums: a computed ``ContributionLine``, or a stored row's five columns."""
+
+    @property
+    def fund(self) -> str: ...
+    @property
+    def share(self) -> Share: ...
+    @property
+    def base(self) -> Decimal: ...
+    @property
+    def rate(self) -> Decimal: ...
+    @property
+    def amount(self) -> Decimal: ...
+
+
+def fund_totals(lines: Iterable[Amount]) -> tuple[FundTotal, ...]:
     """One total per fund present, in FUNDS order: sums of rounded lines, unemployment to the euro."""
-    by_fund: dict[str, list[ContributionLine]] = defaultdict(list)
+    by_fund: dict[str, list[Amount]] = defaultdict(list)
     for line in lines:
         by_fund[line.fund].append(line)
     totals = []
@@ -221,7 +237,7 @@ def fund_totals(lines: Iterable[ContributionLine]) -> tuple[FundTotal, ...]:
     return tuple(totals)
 
 
-def _euro_total(lines: Sequence[ContributionLine]) -> Decimal:
+def _euro_total(lines: Sequence[Amount]) -> Decimal:
     """CSM rule: total base rounded to the euro, × rate, rounded to the euro (per rate, should one differ)."""
     bases: dict[Decimal, Decimal] = defaultdict(lambda: ZERO)
     for line in lines:

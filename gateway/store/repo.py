@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, bindparam, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -348,6 +348,29 @@ class Store:
         return StoreView(self)
 
 
+_EMP, _ER, _JOB = Employee.__table__, Employer.__table__, Employment.__table__
+_ASSIGN, _SUB, _DECL = Assignment.__table__, Subscriber.__table__, Declaration.__table__
+
+
+class _ViewQ:
+    """The rules' questions, built once (see ``gateway.store.intake._Q``: asked for every file)."""
+
+    employees = select(_EMP.c.registration, _EMP.c.last_name, _EMP.c.first_name, _EMP.c.birth_date) \
+        .where(_EMP.c.registration.in_(bindparam("registrations", expanding=True)))
+    jobs = select(_ER.c.number, _EMP.c.registration, _JOB.c.start, _JOB.c.end) \
+        .join(_ER, _ER.c.id == _JOB.c.employer_id).join(_EMP, _EMP.c.id == _JOB.c.employee_id) \
+        .where(_ER.c.number.in_(bindparam("numbers", expanding=True)),
+               _EMP.c.registration.in_(bindparam("registrations", expanding=True)))
+    assigned = select(_ASSIGN.c.id).join(_SUB, _SUB.c.id == _ASSIGN.c.subscriber_id) \
+        .join(_ER, _ER.c.id == _ASSIGN.c.employer_id) \
+        .where(_SUB.c.number == bindparam("subscriber"), _ER.c.number == bindparam("employer"),
+               _ASSIGN.c.valid_from <= bindparam("on"),
+               or_(_ASSIGN.c.valid_to.is_(None), _ASSIGN.c.valid_to >= bindparam("on"))).limit(1)
+    declared = select(_DECL.c.id).join(_ER, _ER.c.id == _DECL.c.employer_id) \
+        .where(_ER.c.number == bindparam("employer"), _DECL.c.period == bindparam("period"),
+               _DECL.c.kind == "original").limit(1)
+
+
 class StoreView:
     """The RecordsView of the declaration rules over the database.
 
@@ -367,18 +390,15 @@ class StoreView:
         regs = sorted(set(registrations))
         numbers = sorted(set(employers))
         with self._store.tx(read=True) as s:
+            conn = s.connection()
             for i in range(0, len(regs), 500):
                 chunk = regs[i:i + 500]
-                for e in s.scalars(select(Employee).where(Employee.registration.in_(chunk))):
-                    self._employees[e.registration] = KnownEmployee(e.registration, e.last_name, e.first_name,
-                                                                    e.birth_date)
+                for reg, last_name, first_name, birth_date in conn.execute(_ViewQ.employees,
+                                                                           {"registrations": chunk}):
+                    self._employees[reg] = KnownEmployee(reg, last_name, first_name, birth_date)
                 for reg in chunk:
                     self._employees.setdefault(reg, None)
-                rows = s.execute(
-                    select(Employer.number, Employee.registration, Employment.start, Employment.end)
-                    .join(Employer, Employer.id == Employment.employer_id)
-                    .join(Employee, Employee.id == Employment.employee_id)
-                    .where(Employer.number.in_(numbers), Employee.registration.in_(chunk)))
+                rows = conn.execute(_ViewQ.jobs, {"numbers": numbers, "registrations": chunk})
                 for number, reg, start, end in rows:
                     self._jobs.setdefault((number, reg), []).append((start, end))
         self._employers |= set(numbers)
@@ -392,22 +412,13 @@ class StoreView:
 
     def _is_assigned(self, subscriber: str, employer: str, on: date) -> bool:
         with self._store.tx(read=True) as s:
-            return s.scalar(
-                select(Assignment.id)
-                .join(Subscriber, Subscriber.id == Assignment.subscriber_id)
-                .join(Employer, Employer.id == Assignment.employer_id)
-                .where(Subscriber.number == subscriber, Employer.number == employer, Assignment.valid_from <= on,
-                       or_(Assignment.valid_to.is_(None), Assignment.valid_to >= on))
-                .limit(1)
-            ) is not None
+            return s.connection().execute(
+                _ViewQ.assigned, {"subscriber": subscriber, "employer": employer, "on": on}).scalar() is not None
 
     def has_declaration(self, employer: str, period: Period) -> bool:
         with self._store.tx(read=True) as s:
-            return s.scalar(
-                select(Declaration.id).join(Employer, Employer.id == Declaration.employer_id)
-                .where(Employer.number == employer, Declaration.period == str(period),
-                       Declaration.kind == "original").limit(1)
-            ) is not None
+            return s.connection().execute(
+                _ViewQ.declared, {"employer": employer, "period": str(period)}).scalar() is not None
 
     def employee(self, registration: str) -> KnownEmployee | None:
         if registration in self._employees:

@@ -30,7 +30,7 @@ def test_complementary_declaration_next_to_the_original(config, demo_store, tmp_
     rows = p.intake.history("104512", "2026-01")
     assert [r.kind for r in rows] == ["original", "complementary", "rectifying"]
     assert rows[1].reason == "prime oubliée" and rows[1].corrects_id == rows[0].id
-    assert p.intake.contribution_lines(rows[1].id), "its contributions are computed and stored"
+    assert p.intake.contribution_amounts(rows[1].id), "its contributions are computed and stored"
 
 
 def test_history_and_show_commands(config, demo_store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
