@@ -291,6 +291,7 @@ class RateUse:
     unconfirmed: bool = False
     checked: date | None = None
     components: tuple[tuple[str, Decimal], ...] = ()  # named parts (CCSS + OMT + CGCS) or inputs of a derived value
+    label: str = ""  # for people, in French (« Plafond CAR »); the parameter name stays the identifier
 
 
 @dataclass(frozen=True, slots=True)

@@ -822,7 +822,8 @@ def _rate_warning_summary(warnings: list[Finding]) -> list[Finding]:
     """One warning per code for the whole file, naming the values (their detail is in the rates list)."""
     out = []
     for code, template in _RATE_SUMMARY.items():
-        names = sorted({m.group(1) for f in warnings if f.code == code if (m := _QUOTED.search(f.message))})
+        names = sorted({m.group(1) for f in warnings if f.code == code if (m := _QUOTED.search(f.message))},
+                       key=str.casefold)  # the values' French labels, in dictionary order
         if names:
             out.append(finding(code, template.format(n=len(names), names=", ".join(names)), Location(),
                                "des valeurs confirmées et vérifiées récemment"))
