@@ -429,6 +429,7 @@ class AppliedValue:
     source: str
     unconfirmed: bool = False
     components: tuple[tuple[str, Decimal], ...] = ()
+    label: str = ""  # for people, in French (« Taux CMRC tranche A patronal »); "" in verdicts stored before
 
 
 @dataclass(frozen=True, slots=True)

@@ -498,7 +498,8 @@ class Pipeline:
                     continue
                 applied[(use.parameter, str(use.since))] = AppliedValue(
                     parameter=use.parameter, since=use.since, value=use.value, unit=self._unit(use),
-                    source=use.source, unconfirmed=use.unconfirmed, components=tuple(use.components))
+                    source=use.source, unconfirmed=use.unconfirmed, components=tuple(use.components),
+                    label=use.label)
 
     def _unit(self, use: RateUse) -> str:
         """The unit of a parameter, or of the first part of a formula of parameters."""
