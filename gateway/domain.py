@@ -291,6 +291,7 @@ class RateUse:
     unconfirmed: bool = False
     checked: date | None = None
     components: tuple[tuple[str, Decimal], ...] = ()  # named parts (CCSS + OMT + CGCS) or inputs of a derived value
+    label: str = ""  # for people, in French (« Plafond CAR »); the parameter name stays the identifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,6 +429,7 @@ class AppliedValue:
     source: str
     unconfirmed: bool = False
     components: tuple[tuple[str, Decimal], ...] = ()
+    label: str = ""  # for people, in French (« Taux CMRC tranche A patronal »); "" in verdicts stored before
 
 
 @dataclass(frozen=True, slots=True)

@@ -496,7 +496,8 @@ class Pipeline:
                     continue
                 applied[(use.parameter, str(use.since))] = AppliedValue(
                     parameter=use.parameter, since=use.since, value=use.value, unit=self._unit(use),
-                    source=use.source, unconfirmed=use.unconfirmed, components=tuple(use.components))
+                    source=use.source, unconfirmed=use.unconfirmed, components=tuple(use.components),
+                    label=use.label)
 
     def _unit(self, use: RateUse) -> str:
         """The unit of a parameter, or of the first part of a formula of parameters."""
@@ -820,7 +821,8 @@ def _rate_warning_summary(warnings: list[Finding]) -> list[Finding]:
     """One warning per code for the whole file, naming the values (their detail is in the rates list)."""
     out = []
     for code, template in _RATE_SUMMARY.items():
-        names = sorted({m.group(1) for f in warnings if f.code == code if (m := _QUOTED.search(f.message))})
+        names = sorted({m.group(1) for f in warnings if f.code == code if (m := _QUOTED.search(f.message))},
+                       key=str.casefold)  # the values' French labels, in dictionary order
         if names:
             out.append(finding(code, template.format(n=len(names), names=", ".join(names)), Location(),
                                "des valeurs confirmées et vérifiées récemment"))

@@ -70,9 +70,9 @@ class FileVerdict:
             "total": self.total_findings,
             "notes": list(self.notes),
             "verified_email": self.verified_email,
-            "rates": [{"parameter": r.parameter, "since": r.since.isoformat(), "value": f"{r.value:f}",
-                       "unit": r.unit, "source": r.source, "unconfirmed": r.unconfirmed,
-                       "components": [[n, f"{v:f}"] for n, v in r.components]} for r in self.rates],
+            "rates": [{"parameter": r.parameter, "label": r.label, "since": r.since.isoformat(),
+                       "value": f"{r.value:f}", "unit": r.unit, "source": r.source,
+                       "unconfirmed": r.unconfirmed, "components": [[n, f"{v:f}"] for n, v in r.components]} for r in self.rates],
             "items": [{
                 "index": i.index, "employer": i.employer, "period": i.period, "accepted": i.accepted,
                 "findings": [finding_to_json(f) for f in i.findings], "total": i.total_findings,
@@ -92,7 +92,8 @@ class FileVerdict:
             rates=tuple(AppliedValue(
                 parameter=r["parameter"], since=date.fromisoformat(r["since"]), value=Decimal(r["value"]),
                 unit=r["unit"], source=r["source"], unconfirmed=r["unconfirmed"],
-                components=tuple((n, Decimal(v)) for n, v in r["components"])) for r in d.get("rates", [])),
+                components=tuple((n, Decimal(v)) for n, v in r["components"]),
+                label=r.get("label", "")) for r in d.get("rates", [])),  # "": a verdict stored before labels
             items=tuple(Item(
                 index=i["index"], employer=i["employer"], period=i["period"], accepted=i["accepted"],
                 findings=tuple(finding_from_json(f) for f in i["findings"]), total_findings=i["total"],

@@ -20,9 +20,10 @@ def _today(ctx: Context) -> date:
 
 def _row(p: Parameter, v: DatedValue | None, on: date, stale_after_days: int) -> dict[str, object]:
     if v is None:
-        return {"parameter": p.name, "description": p.description, "unit": p.unit.value, "value": None}
+        return {"parameter": p.name, "label": p.label, "description": p.description, "unit": p.unit.value,
+                "value": None}
     return {
-        "parameter": p.name, "description": p.description, "unit": p.unit.value,
+        "parameter": p.name, "label": p.label, "description": p.description, "unit": p.unit.value,
         "value": format(v.value, "f"), "since": v.since.isoformat(), "source": v.source,
         "grade": v.grade.value, "checked": v.checked.isoformat(), "note": v.note,
         "components": {name: format(part, "f") for name, part in v.components},
@@ -42,7 +43,7 @@ def rates() -> None:
 @pass_ctx
 @handle_errors
 def show(ctx: Context, on: datetime | None, as_json: bool) -> None:
-    """Every parameter in force on a date: value, since, source, grade, last check, flags."""
+    """Every parameter in force on a date: label, value, since, source, grade, last check, flags."""
     day = on.date() if on else _today(ctx)
     book = RateBook.from_config(ctx.config)
     margin = ctx.config.rates.stale_after_days
@@ -54,13 +55,14 @@ def show(ctx: Context, on: datetime | None, as_json: bool) -> None:
     click.echo(f"Taux et plafonds en vigueur le {day:%d/%m/%Y} (données : {', '.join(book.sources)})")
     for p, v in book.in_force(day):
         if v is None:
-            click.echo(f"\n{p.name} : aucune valeur en vigueur — {p.description}")
+            click.echo(f"\n{p.name} : aucune valeur en vigueur")
+            click.echo(f"  {p.label} — {p.description}")
             continue
         flags = "".join(["  NON CONFIRMÉ" if v.unconfirmed else "",
                          "  À REVÉRIFIER" if is_stale(v.checked, day, margin) else ""])
         click.echo(f"\n{p.name} = {describe(v.value, p.unit)} depuis le {v.since:%d/%m/%Y}  "
                    f"[{v.grade.value}, vérifié le {v.checked:%d/%m/%Y}]{flags}")
-        click.echo(f"  {p.description}")
+        click.echo(f"  {p.label} — {p.description}")
         if v.components:
             click.echo("  composantes : " + " + ".join(f"{n} {describe(c, p.unit)}" for n, c in v.components))
         click.echo(f"  source : {v.source}")

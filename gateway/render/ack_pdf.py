@@ -14,6 +14,7 @@ from reportlab.lib.units import mm
 
 from gateway.domain import (
     AckDeclaration,
+    AppliedValue,
     Acknowledgement,
     AckPayslip,
     FileKind,
@@ -25,7 +26,7 @@ from gateway.domain import (
 )
 from gateway.money import format_rate
 from gateway.render import pdf
-from gateway.render.text import fr_amount, fr_datetime, fr_hours, fr_int, fr_period
+from gateway.render.text import fr_amount, fr_date, fr_datetime, fr_hours, fr_int, fr_period
 
 TITLE = "Accusé de réception"
 
@@ -165,16 +166,32 @@ def _payslips(sheet: pdf.Sheet, slips: Sequence[AckPayslip]) -> None:
                 right=(0, 5, 6))  # fmt: skip
 
 
+def _applied_value(r: AppliedValue) -> str:
+    """A dated value in French, by its unit: ``6,85 %``, ``6 112,00 €``, ``169,00 h``, ``× 8``."""
+    if r.unit in ("rate", "fraction"):
+        return format_rate(r.value)
+    if r.unit == "amount":
+        return fr_amount(r.value)
+    if r.unit == "hours":
+        return fr_hours(r.value)
+    if r.unit == "flag":
+        return "oui" if r.value else "non"
+    number = f"{r.value.normalize():f}".replace(".", ",")
+    return f"× {number}" if r.unit == "factor" else number
+
+
 def _rates(sheet: pdf.Sheet, ack: Acknowledgement) -> None:
-    """Every dated value the amounts come from, in one compact paragraph (sources in full in the XML)."""
-    parts = []
-    for r in ack.rates:
-        value = (format_rate(r.value) if r.unit == "rate" else
-                 fr_amount(r.value) if r.unit == "amount" else f"{r.value:f}")
-        flag = ", non confirmé" if r.unconfirmed else ""
-        parts.append(f"{r.parameter} = {value} (depuis le {r.since:%d/%m/%Y}{flag})")
+    """Every dated value the amounts come from, one row each by its French label (sources in the XML)."""
+    applied = sorted(ack.rates, key=lambda r: ((r.label or r.parameter).casefold(), r.since))
+    rows = [
+        pdf.Row([r.label or r.parameter, _applied_value(r), fr_date(r.since),
+                 pdf.Para("non confirmé", pdf.S_CELL_BOLD) if r.unconfirmed else "confirmé"])
+        for r in applied
+    ]  # fmt: skip
     sheet.heading("Taux et plafonds appliqués")
-    sheet.para(" · ".join(parts), pdf.S_CELL_SMALL, space_after=2)
+    sheet.table([235, 95, 95, 90], ["Valeur", "Taux / montant", "En vigueur depuis", "Statut"], rows,
+                right=(1,))
+    sheet.space(2)
     sheet.para("La source de chaque valeur figure dans l'accusé XML (éléments « rate ») ; "
                "les valeurs en vigueur à une date : « gateway rates show --date AAAA-MM-JJ ».", pdf.S_CELL_SMALL)
 

@@ -72,9 +72,10 @@ REQUIRED_PARAMETERS: tuple[str, ...] = (  # every parameter the computation look
 )
 _ABSENCES = {EventType.SICKNESS, EventType.MATERNITY, EventType.PATERNITY, EventType.WORK_ACCIDENT,
              EventType.UNPAID_LEAVE}
-_CMRC_TRANCHES = (("CMRC_A", "cmrc/ta_rights", "cmrc/ta_non_rights"),
-                  ("CMRC_B", "cmrc/tb_rights", "cmrc/tb_non_rights"))
-_CMRC_SHARES = ((Share.EMPLOYER, "cmrc/employer_share"), (Share.EMPLOYEE, "cmrc/employee_share"))
+_CMRC_TRANCHES = (("CMRC_A", "cmrc/ta_rights", "cmrc/ta_non_rights", "tranche A"),
+                  ("CMRC_B", "cmrc/tb_rights", "cmrc/tb_non_rights", "tranche B"))
+_CMRC_SHARES = ((Share.EMPLOYER, "cmrc/employer_share", "patronal"),
+                (Share.EMPLOYEE, "cmrc/employee_share", "salarial"))
 
 
 def employee_contributions(
@@ -123,17 +124,19 @@ def employee_contributions(
     if rates.get("cmrc/declared", on).value == 1:
         ta_ceiling, ta_use = capped("cmrc/ta_ceiling")
         factor = rates.get("cmrc/tb_factor", on)
-        tb_use = derived("cmrc/ta_ceiling × cmrc/tb_factor", ta_use.value * factor.value, (ta_use, factor))
+        tb_use = derived("cmrc/ta_ceiling × cmrc/tb_factor", ta_use.value * factor.value, (ta_use, factor),
+                         label="Plafond CMRC tranche B")
         tb_ceiling = employment.prorate(tb_use.value)
         bases = {"CMRC_A": (min(pay, ta_ceiling), ta_ceiling, ta_use),
                  "CMRC_B": (max(min(pay, tb_ceiling) - ta_ceiling, ZERO), tb_ceiling, tb_use)}
-        for fund, rights_name, non_rights_name in _CMRC_TRANCHES:
+        for fund, rights_name, non_rights_name, tranche in _CMRC_TRANCHES:
             rights, non_rights = rates.get(rights_name, on), rates.get(non_rights_name, on)
             base, ceiling, ceiling_use = bases[fund]
-            for share, share_name in _CMRC_SHARES:
+            for share, share_name, share_word in _CMRC_SHARES:
                 part = rates.get(share_name, on)
                 rate = derived(f"({rights_name} + {non_rights_name}) × {share_name}",
-                               (rights.value + non_rights.value) * part.value, (rights, non_rights, part))
+                               (rights.value + non_rights.value) * part.value, (rights, non_rights, part),
+                               label=f"Taux CMRC {tranche} {share_word}")
                 add(fund, share, base, rate, ceiling, ceiling_use)
 
     if building_trade:
@@ -141,8 +144,10 @@ def employee_contributions(
     return tuple(out)
 
 
-def derived(parameter: str, value: Decimal, parts: Sequence[RateUse]) -> RateUse:
-    """A value computed from dated values: in force from the latest of them, unconfirmed if any is."""
+def derived(parameter: str, value: Decimal, parts: Sequence[RateUse], *, label: str) -> RateUse:
+    """A value computed from dated values: in force from the latest of them, unconfirmed if any is.
+
+    ``parameter`` is the formula of their names (the identifier); ``label`` says it in French."""
     sources = list(dict.fromkeys(p.source for p in parts))
     checked = [p.checked for p in parts if p.checked is not None]
     return RateUse(
@@ -153,6 +158,7 @@ def derived(parameter: str, value: Decimal, parts: Sequence[RateUse]) -> RateUse
         unconfirmed=any(p.unconfirmed for p in parts),
         checked=min(checked) if checked else None,
         components=tuple((p.parameter, p.value) for p in parts),
+        label=label,
     )
 
 

@@ -3,10 +3,13 @@
 One parameter per TOML file under ``gateway/rates/`` (its name is the path without ``.toml``, e.g.
 ``car/employee``); dates are keys; each value carries its source, a grade and the date someone last checked
 it (see ``gateway/rates/README.md``). Read with exact decimals (``parse_float=Decimal``), never floats.
+Each parameter has a short French ``label`` (« Plafond CAR ») that accountants read in acknowledgements and
+warnings; the name stays the machine identifier.
 
 Merge rule for the operator's ``rates_dir``: a file there must name a parameter the package already has
 (same relative path, same unit). Its dated values are added to the package's; a date present in both is
-replaced by the operator's value. Nothing can be removed: to end a value, add a newer date.
+replaced by the operator's value. The package's description and label are kept (an operator file may omit
+``label``). Nothing can be removed: to end a value, add a newer date.
 
 A lookup returns the latest value starting on or before the date asked; no value in force is a
 :class:`RateError` naming the parameter and the date — never a silent default.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,7 +42,8 @@ _DATE_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)*$")
 _FIRST_DATE = date(1990, 1, 1)  # anything earlier is a typo, not a Monaco rate this gateway will use
 _LAST_DATE = date(2100, 12, 31)
-_TOP_KEYS = {"description", "unit", "values"}
+_TOP_KEYS = {"label", "description", "unit", "values"}
+LABEL_MAX = 32  # characters: a label fits the first column of the acknowledgement's rates table
 _VALUE_KEYS = {"value", "source", "grade", "checked", "note", "unconfirmed", "components"}
 _IGNORED_SUFFIXES = {".md", ".txt"}  # documentation may live next to the data
 
@@ -101,7 +106,8 @@ class DatedValue:
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
-    name: str
+    name: str  # the machine identifier, ``car/ceiling``
+    label: str  # for people, in French: « Plafond CAR »
     description: str
     unit: Unit
     values: tuple[DatedValue, ...]  # sorted by ``since``, one per date
@@ -116,7 +122,8 @@ class Parameter:
         i = bisect_right(self.dates, on)
         if i == 0:
             raise RateError(
-                f"aucune valeur de « {self.name} » en vigueur le {on:%d/%m/%Y}", parameter=self.name, on=on
+                f"aucune valeur de « {self.label} » ({self.name}) en vigueur le {on:%d/%m/%Y}",
+                parameter=self.name, on=on,
             )
         return i - 1
 
@@ -131,7 +138,7 @@ class Parameter:
             v = self.values[i]
             use = self._uses[i] = RateUse(
                 parameter=self.name, since=v.since, value=v.value, source=v.source,
-                unconfirmed=v.unconfirmed, checked=v.checked, components=v.components,
+                unconfirmed=v.unconfirmed, checked=v.checked, components=v.components, label=self.label,
             )
         return use
 
@@ -151,7 +158,7 @@ class RateBook:
         if rates_dir is not None:
             if not rates_dir.is_dir():
                 raise RateError(f"{rates_dir}: dossier de taux introuvable (paths.rates_dir)")
-            for extra in _read_dir(rates_dir):
+            for extra in _read_dir(rates_dir, operator=True):
                 params[extra.name] = _merge(params.get(extra.name), extra)
             dirs.append(str(rates_dir))
         return cls(dict(sorted(params.items())), tuple(dirs))
@@ -206,10 +213,11 @@ class RateLookup:
         """RATE_UNCONFIRMED and RATE_STALE warnings, one per value used, in parameter order."""
         out: list[Finding] = []
         for use, on in sorted(self.used.values(), key=lambda u: (u[0].parameter, u[0].since)):
+            name = use.label or use.parameter  # named for people: « Plafond CAR », not car/ceiling
             if use.unconfirmed:
                 out.append(Finding(
                     "RATE_UNCONFIRMED",
-                    f"valeur non confirmée utilisée : « {use.parameter} » = "
+                    f"valeur non confirmée utilisée : « {name} » = "
                     f"{describe(use.value, self.book.parameter(use.parameter).unit)} depuis le "
                     f"{use.since:%d/%m/%Y} (source : {use.source}) ; à confirmer auprès des Caisses",
                     Severity.WARNING, location,
@@ -218,7 +226,7 @@ class RateLookup:
                 assert use.checked is not None
                 out.append(Finding(
                     "RATE_STALE",
-                    f"la valeur de « {use.parameter} » en vigueur depuis le {use.since:%d/%m/%Y} a été "
+                    f"la valeur de « {name} » en vigueur depuis le {use.since:%d/%m/%Y} a été "
                     f"vérifiée pour la dernière fois le {use.checked:%d/%m/%Y}, plus de {stale_after_days} "
                     f"jours avant le {on:%d/%m/%Y} : à revérifier",
                     Severity.WARNING, location,
@@ -243,7 +251,7 @@ def describe(value: Decimal, unit: Unit | None = None) -> str:
 # --- Reading the files -------------------------------------------------------------------------------
 
 
-def _read_dir(root: Path) -> list[Parameter]:
+def _read_dir(root: Path, *, operator: bool = False) -> list[Parameter]:
     out = []
     for path in sorted(root.rglob("*")):
         if path.is_dir() or path.name.startswith(".") or path.suffix in _IGNORED_SUFFIXES:
@@ -251,12 +259,15 @@ def _read_dir(root: Path) -> list[Parameter]:
         if path.suffix != ".toml":
             raise RateError(f"{path}: fichier inattendu dans un dossier de taux (seuls les .toml sont lus)")
         name = path.relative_to(root).with_suffix("").as_posix()
-        out.append(read_file(path, name))
+        out.append(read_file(path, name, operator=operator))
     return out
 
 
-def read_file(path: Path, name: str) -> Parameter:
-    """One parameter file → :class:`Parameter`; RateError naming the file (and the date) otherwise."""
+def read_file(path: Path, name: str, *, operator: bool = False) -> Parameter:
+    """One parameter file → :class:`Parameter`; RateError naming the file (and the date) otherwise.
+
+    ``operator``: a file of the operator's ``rates_dir``, which may omit ``label`` (the package's is kept).
+    """
     def bad(message: str, on: object = None) -> RateError:
         return RateError(f"{path}: {message}", parameter=name, on=on)
 
@@ -270,6 +281,7 @@ def read_file(path: Path, name: str) -> Parameter:
     except OSError as exc:
         raise bad(f"lecture impossible : {exc}") from None
     _no_unknown(data, _TOP_KEYS, bad, "")
+    label = _label(data.get("label"), operator, bad)
     description = data.get("description")
     if not isinstance(description, str) or not description.strip():
         raise bad("« description » manquante")
@@ -286,7 +298,20 @@ def read_file(path: Path, name: str) -> Parameter:
         if since in values:  # same day spelt twice: refused, whichever spelling
             raise bad(f"date en double {since.isoformat()}", since)
         values[since] = _dated_value(entry, since, unit, str(path), bad)
-    return Parameter(name, description.strip(), unit, tuple(values[d] for d in sorted(values)))
+    return Parameter(name, label, description.strip(), unit, tuple(values[d] for d in sorted(values)))
+
+
+def _label(raw: object, operator: bool, bad: _Bad) -> str:
+    """The short French label: required in the package's files, optional in the operator's."""
+    if raw is None and operator:
+        return ""
+    if not isinstance(raw, str) or not raw.strip():
+        raise bad("« label » manquant : un libellé court en français, p. ex. « Plafond CAR »")
+    label = raw.strip()
+    # control characters (a line break) refused; a no-break space is fine
+    if len(label) > LABEL_MAX or any(unicodedata.category(c) == "Cc" for c in label):
+        raise bad(f"« label » trop long ou sur plusieurs lignes ({LABEL_MAX} caractères au plus, une ligne)")
+    return label
 
 
 def _date_key(key: str, bad: _Bad) -> date:
@@ -381,7 +406,8 @@ def _merge(base: Parameter | None, extra: Parameter) -> Parameter:
             parameter=extra.name,
         )
     merged = {v.since: v for v in base.values} | {v.since: v for v in extra.values}
-    return Parameter(base.name, base.description, base.unit, tuple(merged[d] for d in sorted(merged)))
+    values = tuple(merged[d] for d in sorted(merged))
+    return Parameter(base.name, base.label, base.description, base.unit, values)
 
 
 def all_values(book: RateBook) -> Iterable[tuple[Parameter, DatedValue]]:

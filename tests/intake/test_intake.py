@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 
@@ -11,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from gateway.render.ack_xml import check_ack_xml
+from gateway.rules.rates import RateBook
 from gateway.store.models import Declaration, DeclarationLine, Employee, Employment, ReceivedFile
 from tests.intake.helpers import NEW_HIRE, ack_of, decl, declaration_xml, drop, outbox_files, pipeline
 
@@ -52,6 +54,33 @@ def test_accepted_file_is_recorded_once_and_acknowledged(config, demo_store) -> 
     assert len(decl_pdfs) == 2
     text = PdfReader(io.BytesIO(files[next(n for n in decl_pdfs if "104513" in n)])).pages[0].extract_text()
     assert "MARTIN" in text and paul.registration in text
+
+
+def test_the_ack_pdf_names_rates_by_their_labels(config, demo_store) -> None:  # type: ignore[no-untyped-def]
+    """Accountants read « Plafond CAR », never ``car/ceiling``: in the rates table and the rate warnings."""
+    # 1 day: every value used (checked 27/11/2026) is stale for November 2026, and some are unconfirmed
+    config = dataclasses.replace(config, rates=dataclasses.replace(config.rates, stale_after_days=1))
+    drop(config, "100001", "novembre.xml", declaration_xml(decl()))
+    pipeline(config, demo_store).run_once()
+    files = outbox_files(config)
+    ack = ack_of(files)
+    messages = {f.get("code"): f.findtext("a:message", namespaces=NS) for f in ack.findall("a:finding", NS)}
+    assert "Taux CCSS patronal" in messages["RATE_UNCONFIRMED"], messages
+    assert "Plafond CAR" in messages["RATE_STALE"]
+    # the XML keeps the machine identifiers
+    assert {"ccss/employer", "car/ceiling"} <= {r.get("parameter") for r in ack.findall("a:rate", NS)}
+    pdf_name = next(n for n in files if n.endswith(".ack.pdf"))
+    pages = PdfReader(io.BytesIO(files[pdf_name])).pages
+    text = " ".join(p.extract_text() for p in pages).replace("\u202f", " ")
+    appendix = text[text.index("Taux et plafonds appliqués"):]
+    for label in ("Plafond CAR", "Taux CCSS patronal", "Taux CMRC tranche B salarial",
+                  "Plafond CMRC tranche B"):
+        assert label in appendix, label
+    assert "Valeur Taux / montant En vigueur depuis Statut" in appendix
+    assert "non confirmé" in appendix and "Plafond CAR 6 112,00 € 01/10/2025" in appendix
+    assert "RATE_UNCONFIRMED" in text and "RATE_STALE" in text
+    for name in RateBook.load().parameters:
+        assert name not in text, name
 
 
 def test_resending_the_same_bytes_records_nothing_twice(config, demo_store) -> None:  # type: ignore[no-untyped-def]

@@ -230,18 +230,26 @@ def applied_rates() -> tuple[AppliedValue, ...]:
     src = "https://www.caisses-sociales.mc/"
     since = date(2025, 10, 1)
     return (
-        AppliedValue("car/employee", since, D("0.0685"), "rate", src),
-        AppliedValue("car/employer", since, D("0.0833"), "rate", src),
-        AppliedValue("car/ceiling", since, D("6112.00"), "amount", src),
-        AppliedValue("ccss/employer", since, D("0.1345"), "rate", src, unconfirmed=True),
-        AppliedValue("ccss/ceiling", since, D("9800.00"), "amount", src),
-        AppliedValue("cmrc/ta_employee", date(2026, 1, 1), D("0.04008"), "rate", src),
-        AppliedValue("cmrc/ta_employer", date(2026, 1, 1), D("0.06012"), "rate", src),
-        AppliedValue("cmrc/ta_ceiling", date(2026, 1, 1), D("3971.00"), "amount", src),
-        AppliedValue("cmrc/ta_ceiling × cmrc/tb_factor", date(2026, 1, 1), D("31768.00"), "amount", src),
-        AppliedValue("unemployment/employee", date(2025, 1, 1), D("0.024"), "rate", src),
-        AppliedValue("unemployment/employer", date(2025, 1, 1), D("0.04"), "rate", src),
-        AppliedValue("working_time/monthly_hours", date(2000, 2, 1), D("169"), "hours", src),
+        AppliedValue("car/employee", since, D("0.0685"), "rate", src, label="Taux CAR salarial"),
+        AppliedValue("car/employer", since, D("0.0833"), "rate", src, label="Taux CAR patronal"),
+        AppliedValue("car/ceiling", since, D("6112.00"), "amount", src, label="Plafond CAR"),
+        AppliedValue("ccss/employer", since, D("0.1345"), "rate", src, unconfirmed=True,
+                     label="Taux CCSS patronal"),
+        AppliedValue("ccss/ceiling", since, D("9800.00"), "amount", src, label="Plafond CCSS"),
+        AppliedValue("cmrc/ta_employee", date(2026, 1, 1), D("0.04008"), "rate", src,
+                     label="Taux CMRC tranche A salarial"),
+        AppliedValue("cmrc/ta_employer", date(2026, 1, 1), D("0.06012"), "rate", src,
+                     label="Taux CMRC tranche A patronal"),
+        AppliedValue("cmrc/ta_ceiling", date(2026, 1, 1), D("3971.00"), "amount", src,
+                     label="Plafond CMRC tranche A"),
+        AppliedValue("cmrc/ta_ceiling × cmrc/tb_factor", date(2026, 1, 1), D("31768.00"), "amount", src,
+                     label="Plafond CMRC tranche B"),
+        AppliedValue("unemployment/employee", date(2025, 1, 1), D("0.024"), "rate", src,
+                     label="Taux chômage salarial"),
+        AppliedValue("unemployment/employer", date(2025, 1, 1), D("0.04"), "rate", src,
+                     label="Taux chômage patronal"),
+        AppliedValue("working_time/monthly_hours", date(2000, 2, 1), D("169"), "hours", src,
+                     label="Durée mensuelle à temps plein"),
     )
 
 

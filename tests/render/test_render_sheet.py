@@ -77,7 +77,9 @@ def test_a_typical_acknowledgement_is_one_page() -> None:
     p = pages(render_ack_pdf(s.typical_ack()))
     assert len(p) == 1
     for expected in ("Statut : Accepté", "Boulangerie du Rocher SARL", "Taux et plafonds appliqués",
-                     "car/employee = 6,85 %", "non confirmé", "gateway rates show --date AAAA-MM-JJ", "page 1/1"):
+                     "Taux CAR salarial 6,85 % 01/10/2025 confirmé",
+                     "Taux CCSS patronal 13,45 % 01/10/2025 non confirmé",
+                     "gateway rates show --date AAAA-MM-JJ", "page 1/1"):
         assert expected in p[0].replace("\u202f", " "), expected
 
 

@@ -106,6 +106,19 @@ def test_computation_uses_only_the_declared_parameters(book: RateBook) -> None:
     assert set(REQUIRED_PARAMETERS) <= set(book.parameters)
 
 
+def test_every_value_behind_a_line_has_its_own_french_label(book: RateBook) -> None:
+    """The acknowledgement lists these by label: each one labelled, no two identifiers sharing a label."""
+    labels: dict[str, str] = {}
+    for household in (False, True):
+        lines = employee_contributions(D("50000"), Employment.of(Period(2024, 11), None), RateLookup(book),
+                                       household=household, building_trade=True)
+        for use in (u for line in lines for u in (line.rate_use, line.ceiling_use, line.base_use) if u):
+            assert use.label and "/" not in use.label, use.parameter
+            assert labels.setdefault(use.label, use.parameter) == use.parameter, use.label
+    assert {"Plafond CMRC tranche B", "Taux CMRC tranche A patronal", "Taux CMRC tranche B salarial",
+            "Assiette CCSS gens de maison", "Taux CCSS gens de maison", "Taux CCSS patronal"} <= set(labels)
+
+
 def test_proration_is_by_calendar_days() -> None:
     feb = Employment.of(Period(2024, 2), (date(2024, 2, 15), date(2024, 3, 31)))  # clipped to the month
     assert (feb.start, feb.end, feb.days, feb.full) == (date(2024, 2, 15), date(2024, 2, 29), 15, False)

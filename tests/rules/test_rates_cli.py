@@ -29,6 +29,8 @@ def test_show_json_lists_every_parameter_in_force(tmp_path: Path) -> None:
     assert rows["ccss/employer"]["unconfirmed"] is True and rows["ccss/ceiling"]["unconfirmed"] is False
     assert rows["minimum_wage/hourly"]["value"] == "11.65"
     assert {"source", "grade", "checked", "stale"} <= set(rows["car/employee"])
+    assert rows["car/employee"]["label"] == "Taux CAR salarial"
+    assert rows["ccss/ceiling"]["label"] == "Plafond CCSS"
 
 
 def test_show_text_flags_missing_values(tmp_path: Path) -> None:
@@ -36,6 +38,7 @@ def test_show_text_flags_missing_values(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0
     assert "cmrc/ta_ceiling : aucune valeur en vigueur" in result.output
+    assert "  Plafond CMRC tranche A — Plafond mensuel de la tranche A CMRC" in result.output
     assert "car/ceiling = 5 504,00 €" in result.output.replace("\u202f", " ")
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import RateError
-from gateway.rules.rates import PACKAGE_DIR, RateBook, Unit, read_file
+from gateway.rules.rates import LABEL_MAX, PACKAGE_DIR, RateBook, Unit, read_file
 
 GOOD = """\
+label = "Taux CAR salarial"
 description = "Taux CAR salarié"
 unit = "rate"
 
@@ -43,7 +44,7 @@ def refused(tmp_path: Path, text: str, *expected: str) -> RateError:
 
 def test_a_good_file_reads_exact_decimals(tmp_path: Path) -> None:
     p = read_file(write(tmp_path, "car/employee", GOOD), "car/employee")
-    assert p.unit is Unit.RATE
+    assert p.unit is Unit.RATE and p.label == "Taux CAR salarial"
     (v,) = p.values
     assert v.since == date(2023, 10, 1) and v.checked == date(2026, 11, 27)
     assert type(v.value) is Decimal and v.value == Decimal("0.0685")
@@ -79,6 +80,10 @@ def test_duplicate_keys_and_the_same_day_spelt_twice_are_refused(tmp_path: Path)
     ("checked = 2026-11-27", "checked = 2026-11-27T10:00:00", "checked"),
     ('unit = "rate"', 'unit = "percent"', "unit"),
     ('description = "Taux CAR salarié"\n', "", "description"),
+    ('label = "Taux CAR salarial"\n', "", "« label » manquant"),
+    ('label = "Taux CAR salarial"', 'label = " "', "« label » manquant"),
+    ('label = "Taux CAR salarial"', 'label = "Taux de cotisation CAR, part salariale"', "trop long"),
+    ('label = "Taux CAR salarial"', 'label = "Taux CAR\\nsalarial"', "une ligne"),
     ("value = 0.0685", "value = 0.0685\nunconfirmed = 1", "unconfirmed"),
     ("value = 0.0685", "value = 0.0685\ncomponents = { base = 0.0615, adjustment = 0.0060 }", "composantes"),
 ])
@@ -93,7 +98,7 @@ def test_amounts_have_at_most_two_decimals(tmp_path: Path) -> None:
 
 
 def test_a_file_without_values_is_refused(tmp_path: Path) -> None:
-    refused(tmp_path, 'description = "x"\nunit = "rate"\n', "aucune valeur")
+    refused(tmp_path, 'label = "x"\ndescription = "x"\nunit = "rate"\n', "aucune valeur")
 
 
 def test_the_package_data_loads_and_has_no_float() -> None:
@@ -103,6 +108,22 @@ def test_the_package_data_loads_and_has_no_float() -> None:
         for v in p.values:
             assert type(v.value) is Decimal
             assert all(type(c) is Decimal for _, c in v.components)
+
+
+def test_every_parameter_has_a_short_unique_french_label() -> None:
+    book = RateBook.load()
+    labels = [p.label for p in book.parameters.values()]
+    assert all(label and len(label) <= LABEL_MAX and "/" not in label for label in labels), labels
+    assert len(set(labels)) == len(labels), sorted(labels)
+    assert book.parameter("car/ceiling").label == "Plafond CAR"
+    assert book.parameter("ccss/employer").label == "Taux CCSS patronal"
+    assert book.value("cmrc/ta_ceiling", date(2024, 11, 30)).label == "Plafond CMRC tranche A"
+
+
+def test_only_an_operator_file_may_omit_the_label(tmp_path: Path) -> None:
+    text = GOOD.replace('label = "Taux CAR salarial"\n', "")
+    assert read_file(write(tmp_path, "car/employee", text), "car/employee", operator=True).label == ""
+    refused(tmp_path, text, "« label » manquant")
 
 
 def test_a_stray_file_in_a_rates_dir_is_refused(tmp_path: Path) -> None:

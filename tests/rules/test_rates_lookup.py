@@ -31,6 +31,7 @@ def test_no_value_in_force_names_the_parameter_and_the_date(book: RateBook) -> N
         book.value("cmrc/ta_ceiling", date(2023, 12, 31))
     assert info.value.parameter == "cmrc/ta_ceiling" and info.value.on == date(2023, 12, 31)
     assert "cmrc/ta_ceiling" in str(info.value) and "31/12/2023" in str(info.value)
+    assert "« Plafond CMRC tranche A »" in str(info.value)  # for people, with the identifier for the operator
 
 
 def test_an_unknown_parameter_is_an_error(book: RateBook) -> None:
@@ -75,6 +76,8 @@ def test_operator_rates_dir_adds_and_overrides_dates(tmp_path: Path) -> None:
     assert book.value("car/employee", date(2026, 10, 1)).value == Decimal("0.0690")  # new date
     assert book.value("car/employee", date(2023, 11, 30)).source.startswith("CSM")  # package dates kept
     assert book.parameter("car/employee").description.startswith("Taux CAR salarié (base")  # package's
+    assert book.parameter("car/employee").label == "Taux CAR salarial"  # the operator's file has none
+    assert overridden.label == "Taux CAR salarial"
     assert book.sources[1] == str(tmp_path)
 
 
@@ -106,10 +109,14 @@ def test_lookup_warnings_stale_and_unconfirmed(book: RateBook) -> None:
     rates = RateLookup(book)
     rates.get("car/ceiling", date(2024, 11, 30))  # CSM, checked 2026-11-27
     rates.get("ccss/employer", date(2024, 11, 30))  # UNCONFIRMED
-    assert [f.code for f in rates.findings(400)] == ["RATE_UNCONFIRMED"]
+    (unconfirmed,) = rates.findings(400)
+    assert unconfirmed.code == "RATE_UNCONFIRMED"
+    assert "« Taux CCSS patronal » = 13,45\u00a0%" in unconfirmed.message
+    assert "ccss/employer" not in unconfirmed.message
     later = RateLookup(book)
     later.get("cmrc/tb_factor", date(2028, 1, 31))  # confirmed, but 430 days after its last check
     (finding,) = later.findings(400)
     assert finding.code == "RATE_STALE" and finding.severity is Severity.WARNING
-    assert "cmrc/tb_factor" in finding.message and "27/11/2026" in finding.message
+    assert "« Plafond TB en multiple de TA »" in finding.message and "27/11/2026" in finding.message
+    assert "cmrc/tb_factor" not in finding.message
     assert later.findings(500) == ()
