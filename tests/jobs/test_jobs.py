@@ -142,20 +142,22 @@ def test_retention_dry_run_then_removal(jconfig: Config, jstore: Any) -> None:
 
 def test_retention_removes_temporary_files_left_by_a_crash(jconfig: Config, jstore: Any) -> None:
     import os
+    import time
 
     folder = jconfig.outbox / "100001" / "acknowledgements"
     folder.mkdir(parents=True)
     old, fresh = folder / ".tmp-cut-short", folder / ".tmp-in-progress"
     old.write_bytes(b"%PDF half")
     fresh.write_bytes(b"%PDF writing")
-    now = at(2026, 11, 1)
-    os.utime(old, (now.timestamp() - 2 * 86400,) * 2)
-    os.utime(fresh, (now.timestamp() - 60,) * 2)
+    os.utime(old, (time.time() - 2 * 86400,) * 2)
+    os.utime(fresh, (time.time() - 60,) * 2)
+    # the gateway's clock two months ahead (a test clock, a catch-up): the ages are the machine's
+    now = at(2027, 1, 1)
     dry = run_job(jconfig, jstore, "retention", now=now, dry_run=True)
     assert dry.planned == ["100001/acknowledgements/.tmp-cut-short"] and old.exists()
     done = run_job(jconfig, jstore, "retention", now=now)
     assert done.produced == ["removed:100001/acknowledgements/.tmp-cut-short"]
-    assert not old.exists() and fresh.exists()
+    assert not old.exists() and fresh.exists(), "a write in progress is left alone"
 
 
 def test_a_failing_job_is_recorded(jconfig: Config, jstore: Any, monkeypatch: pytest.MonkeyPatch) -> None:
