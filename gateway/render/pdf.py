@@ -854,8 +854,9 @@ class Sheet:
         def draw_head() -> None:
             self._draw_row(widths, head_cells, head_height, head, right, 3, 2, rule=0.8, bottom_align=True)
 
-        self.need(head_height + 12)
-        draw_head()
+        if not rows:
+            self.need(head_height + 12)
+            draw_head()
         index = 0
         while index < len(rows):
             group = [rows[index]]
@@ -864,7 +865,10 @@ class Sheet:
                 group.append(rows[index + len(group)])
             laid = [(r, self._cells(widths, r, right, 3)) for r in group]
             heights = [self._height(c, 2) for _r, c in laid]
-            if not self.one_page and sum(heights) > self.room() and sum(heights) <= TOP - BOTTOM - head_height:
+            if index == 0:  # the header never ends a page alone: it goes with the first row (or group)
+                self.need(head_height + min(sum(heights), TOP - BOTTOM - head_height))
+                draw_head()
+            elif not self.one_page and sum(heights) > self.room() and sum(heights) <= TOP - BOTTOM - head_height:
                 self.new_page()
                 draw_head()
             for (r, cells), height in zip(laid, heights, strict=True):

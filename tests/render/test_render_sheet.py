@@ -73,6 +73,24 @@ def test_a_row_taller_than_a_page_is_continued_not_lost() -> None:
     assert re.findall(r"mot\d{4}", text(data)) == [f"mot{n:04d}" for n in range(1500)]
 
 
+def test_a_table_header_never_ends_a_page_alone() -> None:
+    """A table starting near the foot of a page whose first row is tall (a wrapped message): its header goes
+    to the next page with that row instead of staying alone at the bottom."""
+    for filler in range(40, 70):  # the table's start walks down the first page, past the point it must move
+        sheet = pdf.Sheet()
+        for n in range(filler):
+            sheet.para(f"ligne de remplissage {n}")
+        tall = " ".join(f"mot{n:03d}" for n in range(60))  # several lines in its column
+        sheet.table([100, 380], ["Code", "Message"], [pdf.Row(["X-TALL", tall]), pdf.Row(["X-NEXT", "court"])])
+        p = pages(sheet.render(title="Essai", reference="REF-1"))
+        for page in p:
+            if "Code Message" in page:
+                assert "X-TALL" in page, f"{filler} lines before: the header is alone at the foot of a page"
+                break
+        else:
+            raise AssertionError("no table header")
+
+
 def test_a_typical_acknowledgement_is_one_page() -> None:
     p = pages(render_ack_pdf(s.typical_ack()))
     assert len(p) == 1
