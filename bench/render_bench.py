@@ -33,6 +33,7 @@ from gateway.render.ack_pdf import render_ack_pdf
 from gateway.render.ack_xml import check_ack_xml, render_ack_xml
 from gateway.render.declaration_pdf import render_declaration_pdf
 from gateway.render.payslip_pdf import render_payslip_pdf
+from gateway.render.payslip_xml import check_payslip_xml, render_payslip_xml
 
 
 def forget_texts() -> None:
@@ -96,6 +97,7 @@ def main() -> None:
     small = samples.declaration()
     large, large_names = samples.large_declaration(300)
     payslip = samples.payslip()
+    computed = samples.computed_payslip()
     print(f"rl_accel (C accelerator): {'yes' if pdf.ACCELERATED else 'NO — pure Python, expect slower'}")
     kinds: list[tuple[str, Callable[[int], bytes]]] = [
         ("floor: one-page canvas PDF, Helvetica", floor),
@@ -106,10 +108,17 @@ def main() -> None:
                                                                samples.DECL_REGISTRATIONS, f"DEC-{i}")),
         ("declaration PDF, 300 employees", lambda i: declaration(large, large_names, {}, f"DEC-{i}")),
         ("payslip PDF (one page)", lambda i: render_payslip_pdf(payslip, reference=f"PAY-{i}", test=False)),
+        ("payslip XML + XSD check (computed)", lambda i: _payslip_xml(computed, f"PAY-{i}")),
     ]
     for name, render in kinds:
         if args.only in name:
             rate(name, render, args.seconds, args.fresh_texts)
+
+
+def _payslip_xml(payslip: samples.Payslip, reference: str) -> bytes:
+    data = render_payslip_xml(payslip, reference=reference, test=False)
+    check_payslip_xml(data)
+    return data
 
 
 def _xml(ack: samples.Acknowledgement) -> bytes:

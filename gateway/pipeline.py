@@ -69,7 +69,7 @@ from gateway.render.ack_pdf import render_ack_pdf
 from gateway.render.ack_xml import check_ack_xml, render_ack_xml
 from gateway.render.declaration_pdf import render_declaration_pdf
 from gateway.render.payslip_pdf import render_payslip_pdf
-from gateway.render.payslip_xml import render_payslip_xml
+from gateway.render.payslip_xml import check_payslip_xml, render_payslip_xml
 from gateway.rules.context import CheckContext
 from gateway.rules.contributions import compute_declaration, fund_totals
 from gateway.rules.employment import employment_from_events
@@ -661,10 +661,11 @@ class Pipeline:
             assert info is not None, "checked by the rules"
             payslip = self._payslip(request)
             reference = f"{row.reference}-P{item.index}"
+            xml = render_payslip_xml(payslip, reference=reference, test=row.test)
+            check_payslip_xml(xml)  # never deliver a payslip XML that breaks its own schema
             paths = {}
             for suffix, data in (("pdf", self._draw(partial(render_payslip_pdf, payslip, reference=reference,
-                                                            test=row.test))),
-                                 ("xml", render_payslip_xml(payslip, reference=reference, test=row.test))):
+                                                            test=row.test))), ("xml", xml)):
                 written = self._out(self.layout.payslip(
                     row.subscriber, request.employer, str(request.period), request.registration, reference,
                     row.test, suffix), data)

@@ -1,6 +1,8 @@
 """Golden cases: one TOML scenario per file under tests/golden/, worked out by hand in its comments.
 
 Every amount is compared exactly (Decimal equality, and every amount must be a whole number of cents).
+Every case also gives payslips (a payslip case its own; a declaration case one per employee line, paid its
+gross as base pay), whose XML must be valid against payslip-result-1.xsd and carry the expected figures.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from gateway.domain import (
     ContributionLine,
+    Payslip,
     Declaration,
     ElementKind,
     EmployeeLine,
@@ -25,6 +29,7 @@ from gateway.domain import (
     PayslipRequest,
     Period,
 )
+from gateway.render.payslip_xml import NAMESPACE, check_payslip_xml, render_payslip_xml
 from gateway.rules.contributions import compute_declaration
 from gateway.rules.employment import employment_from_events
 from gateway.rules.payslip import compute_payslip
@@ -101,19 +106,7 @@ def _declaration(case: dict[str, Any], book: RateBook) -> None:
 
 
 def _payslip(case: dict[str, Any], book: RateBook) -> None:
-    raw = case["request"]
-    request = PayslipRequest(
-        employer="100001", period=Period.parse(case["period"]), registration="0000001",
-        hourly_rate=raw["hourly_rate"], hours=raw["hours"],
-        overtime=tuple(Overtime(o["rate"], Decimal(o["hours"])) for o in raw.get("overtime", [])),
-        elements=tuple(PayElement(ElementKind(e["kind"]), e["label"], e["amount"])
-                       for e in raw.get("elements", [])),
-    )
-    p = compute_payslip(
-        request, book, employer_name="Société Exemple SAM", employer_address="1 rue Exemple, 98000 Monaco",
-        employee_name="MARTIN Paul", building_trade=case.get("building_trade", False),
-        household=case.get("household", False), stale_after_days=STALE_AFTER_DAYS,
-    )
+    p = _computed_payslip(case, book)
     expected = case["expected"]
     _check_common(expected, p.findings, p.notes)
     assert [x.employee for x in p.earnings] == expected["earnings"]
@@ -123,10 +116,81 @@ def _payslip(case: dict[str, Any], book: RateBook) -> None:
     assert _by_fund(list(p.contributions), expected["contributions"]) == expected["contributions"]
 
 
+def _computed_payslip(case: dict[str, Any], book: RateBook) -> Payslip:
+    raw = case["request"]
+    request = PayslipRequest(
+        employer="100001", period=Period.parse(case["period"]), registration="0000001",
+        hourly_rate=raw["hourly_rate"], hours=raw["hours"],
+        overtime=tuple(Overtime(o["rate"], Decimal(o["hours"])) for o in raw.get("overtime", [])),
+        elements=tuple(PayElement(ElementKind(e["kind"]), e["label"], e["amount"])
+                       for e in raw.get("elements", [])),
+    )
+    return compute_payslip(
+        request, book, employer_name="Société Exemple SAM", employer_address="1 rue Exemple, 98000 Monaco",
+        employee_name="MARTIN Paul", building_trade=case.get("building_trade", False),
+        household=case.get("household", False), stale_after_days=STALE_AFTER_DAYS,
+    )
+
+
+def _line_payslips(case: dict[str, Any], book: RateBook) -> list[tuple[Payslip, Funds]]:
+    """A declaration case's lines as payslips (gross paid as base pay: 1 hour at the gross), with the
+    contributions the case expects for that line: the payslip and the declaration share one computation."""
+    period = Period.parse(case["period"])
+    out = []
+    for i, raw in enumerate(case["lines"], start=1):
+        line = EmployeeLine(gross=raw["gross"], hours=raw["hours"], registration=f"{i:07d}",
+                            events=_events(raw.get("events", [])))
+        request = PayslipRequest(employer="100001", period=period, registration=f"{i:07d}",
+                                 hourly_rate=raw["gross"], hours=Decimal("1.00"), index=i)
+        p = compute_payslip(
+            request, book, employer_name="Société Exemple SAM", employer_address="1 rue Exemple, 98000 Monaco",
+            employee_name="MARTIN Paul", building_trade=case.get("building_trade", False),
+            household=case.get("household", False), employment=employment_from_events(line, period),
+            unemployment_insurance=raw.get("unemployment_insurance", True), stale_after_days=STALE_AFTER_DAYS,
+        )
+        out.append((p, case["expected"]["lines"][str(i)]))
+    return out
+
+
+def _xml_funds(root: etree._Element, expected: Funds) -> Funds:
+    """The contributions of a payslip XML in the shape of the expectation, read back from the text."""
+    ns = {"p": NAMESPACE}
+    out: dict[str, dict[str, Decimal]] = {}
+    for c in root.iterfind("p:contributions/p:contribution", ns):
+        fund = c.findtext("p:fund", namespaces=ns)
+        row = out.setdefault(fund, {"base": Decimal(c.findtext("p:base", namespaces=ns))})
+        row[c.findtext("p:share", namespaces=ns)] = Decimal(c.findtext("p:amount", namespaces=ns))
+        ceiling = c.findtext("p:ceiling", namespaces=ns)
+        if "ceiling" in expected.get(fund, {}) and ceiling is not None:
+            row["ceiling"] = Decimal(ceiling)
+    return out
+
+
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_golden(path: Path, book: RateBook) -> None:
     case = _load(path)
     {"declaration": _declaration, "payslip": _payslip}[case["kind"]](case, book)
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_golden_payslip_xml(path: Path, book: RateBook) -> None:
+    """Valid against payslip-result-1.xsd, deterministic, and the golden figures read back from the text."""
+    case = _load(path)
+    if case["kind"] == "payslip":
+        slips = [(_computed_payslip(case, book), case["expected"]["contributions"])]
+    else:
+        slips = _line_payslips(case, book)
+    for p, funds in slips:
+        data = render_payslip_xml(p, reference="GW-20261127-RDNSKN6Q2E-P1", test=False)
+        check_payslip_xml(data)
+        assert data == render_payslip_xml(p, reference="GW-20261127-RDNSKN6Q2E-P1", test=False)
+        root = etree.fromstring(data)
+        assert _xml_funds(root, funds) == funds
+        for name in ("gross", "net", "total-cost", "employee-contributions", "employer-contributions"):
+            figure = getattr(p, name.replace("-", "_"))
+            assert root.findtext(f"p:{name}", namespaces={"p": NAMESPACE}) == f"{figure:.2f}", name
+        if case["kind"] == "payslip":
+            assert Decimal(root.findtext("p:gross", namespaces={"p": NAMESPACE})) == case["expected"]["gross"]
 
 
 def test_enough_golden_cases() -> None:

@@ -7,17 +7,15 @@ times ISO 8601 with their offset, no timestamp of its own. The gateway checks ev
 
 from __future__ import annotations
 
-import functools
-import threading
 from datetime import datetime
 from decimal import Decimal
 
 from lxml import etree
 
 from gateway.domain import AckDeclaration, Acknowledgement, AckPayslip, Finding, FundTotal, Location
-from gateway.errors import RenderError, SchemaError
-from gateway.formats.xsd import schemas_dir
+from gateway.errors import RenderError
 from gateway.render.text import clean
+from gateway.render.xml_check import check_xml
 
 NAMESPACE = "urn:csm-gateway:acknowledgement:1"
 SCHEMA_FILE = "acknowledgement-1.xsd"
@@ -178,39 +176,6 @@ def render_ack_xml(ack: Acknowledgement) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True)
 
 
-def _safe_parser() -> etree.XMLParser:
-    """No entity expansion, no DTD, no network: the XSD and the acks are ours, but stay on the safe side.
-
-    A new parser per call: lxml parsers are cheap and must not be shared between threads.
-    """
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
-@functools.cache
-def _schema() -> etree.XMLSchema:
-    """acknowledgement-1.xsd, compiled once per process from the local file (no network, no entities)."""
-    path = schemas_dir() / SCHEMA_FILE
-    try:
-        # bytes, not a path: the schema is ours, but every parse goes through the same safe parser
-        return etree.XMLSchema(etree.fromstring(path.read_bytes(), _safe_parser()))
-    except (OSError, etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
-        raise SchemaError(f"{path}: {exc}") from exc
-
-
-# libxml2 compiles schemas and keeps a validator's error log per schema object: neither may run in two
-# threads at once (the intake's lanes deliver in parallel), so both go through this lock.
-_SCHEMA_LOCK = threading.Lock()
-
-
 def check_ack_xml(data: bytes) -> None:
     """Raise RenderError unless ``data`` is a well-formed acknowledgement valid against acknowledgement-1.xsd."""
-    try:
-        document = etree.fromstring(data, _safe_parser())
-    except etree.XMLSyntaxError as exc:
-        raise RenderError(f"accusé de réception XML mal formé: {exc}") from exc
-    with _SCHEMA_LOCK:
-        schema = _schema()
-        if schema.validate(document):
-            return
-        errors = "; ".join(f"ligne {e.line}: {e.message}" for e in list(schema.error_log)[:5])
-    raise RenderError(f"accusé de réception non conforme à {SCHEMA_FILE}: {errors}")
+    check_xml(data, SCHEMA_FILE, "accusé de réception")

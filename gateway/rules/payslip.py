@@ -19,19 +19,17 @@ from datetime import date
 from decimal import Decimal
 
 from gateway.domain import (
-    ContributionLine,
     ElementKind,
     Finding,
     PayLine,
     Payslip,
     PayslipRequest,
-    RateUse,
     Severity,
     Share,
 )
 from gateway.errors import RateError
 from gateway.money import ZERO, format_eur, round_cents
-from gateway.rules.contributions import FUNDS, employee_contributions, fund_notes
+from gateway.rules.contributions import employee_contributions, fund_notes
 from gateway.rules.employment import PRORATION_NOTE, Employment
 from gateway.rules.rates import RateBook, RateLookup
 
@@ -121,57 +119,3 @@ def _checks(request: PayslipRequest, book: RateBook, on: date, gross: Decimal) -
             Severity.WARNING, request.location, expected=f"au moins {format_eur(minimum.value)} €",
         ))
     return tuple(out)
-
-
-# --- The machine-readable result, as plain data for the XML renderer --------------------------------
-
-
-def payslip_as_dict(p: Payslip) -> dict[str, object]:
-    """The payslip as str/list/dict only (decimals as plain strings, dates ISO), ready to serialise."""
-    r = p.request
-    return {
-        "employer": r.employer,
-        "period": str(r.period),
-        "registration": r.registration,
-        "employer_name": p.employer_name,
-        "employer_address": p.employer_address,
-        "employee_name": p.employee_name,
-        "hourly_rate": _s(r.hourly_rate),
-        "hours": _s(r.hours),
-        "overtime_hours": [{"rate": str(o.rate), "hours": _s(o.hours)} for o in r.overtime],
-        "earnings": [_pay_line(x) for x in p.earnings],
-        "gross": _s(p.gross),
-        "contributions": [_contribution(c) for c in p.contributions],
-        "employee_contributions": _s(p.employee_contributions),
-        "employer_contributions": _s(p.employer_contributions),
-        "non_subject": [_pay_line(x) for x in p.non_subject],
-        "net": _s(p.net),
-        "total_cost": _s(p.total_cost),
-        "payment_date": p.payment_date.isoformat() if p.payment_date else None,
-        "notes": list(p.notes),
-        "findings": [{"code": f.code, "severity": f.severity.value, "message": f.message}
-                     for f in p.findings],
-    }
-
-
-def _s(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
-
-
-def _pay_line(p: PayLine) -> dict[str, object]:
-    return {"label": p.label, "base": _s(p.base), "rate": _s(p.rate), "employee": _s(p.employee),
-            "employer": _s(p.employer), "subject": p.subject, "rate_use": _use(p.rate_use)}
-
-
-def _contribution(c: ContributionLine) -> dict[str, object]:
-    return {"fund": c.fund, "label": FUNDS[c.fund], "share": c.share.value, "base": _s(c.base),
-            "rate": _s(c.rate), "amount": _s(c.amount), "ceiling": _s(c.ceiling),
-            "rate_use": _use(c.rate_use), "ceiling_use": _use(c.ceiling_use), "base_use": _use(c.base_use)}
-
-
-def _use(u: RateUse | None) -> dict[str, object] | None:
-    if u is None:
-        return None
-    return {"parameter": u.parameter, "since": u.since.isoformat(), "value": _s(u.value), "source": u.source,
-            "unconfirmed": u.unconfirmed, "checked": u.checked.isoformat() if u.checked else None,
-            "components": [{"name": n, "value": _s(v)} for n, v in u.components]}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from functools import cache
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import xmlschema
 from lxml import etree
 
 from gateway import config as config_mod
@@ -16,6 +18,7 @@ from gateway import demo
 from gateway.clock import Clock
 from gateway.config import Config
 from gateway.pipeline import Pipeline
+from gateway.formats.xsd import schemas_dir
 from gateway.render.ack_xml import check_ack_xml
 from gateway.store.repo import Store
 from gateway.workers import InlinePool
@@ -97,3 +100,22 @@ def ack_of(files: dict[str, bytes], suffix: str = ".ack.xml") -> etree._Element:
     (name,) = [n for n in files if n.endswith(suffix) and "duplicate" not in n]
     check_ack_xml(files[name])
     return etree.fromstring(files[name])
+
+
+@cache
+def _payslip_result_schemas() -> tuple[xmlschema.XMLSchema, etree.XMLSchema]:
+    path = schemas_dir() / "payslip-result-1.xsd"
+    return xmlschema.XMLSchema(str(path)), etree.XMLSchema(etree.parse(str(path)))
+
+
+def payslips_of(files: dict[str, bytes]) -> dict[str, etree._Element]:
+    """Every payslip XML among ``files`` (by name), each checked against schemas/payslip-result-1.xsd with
+    both xmlschema and lxml, independently of the gateway's own check."""
+    by_xmlschema, by_lxml = _payslip_result_schemas()
+    out = {}
+    for name in sorted(n for n in files if "/payslips/" in n and n.endswith(".xml")):
+        by_xmlschema.validate(files[name].decode("utf-8"))
+        root = etree.fromstring(files[name])
+        by_lxml.assertValid(root)
+        out[name] = root
+    return out

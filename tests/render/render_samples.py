@@ -205,7 +205,7 @@ def payslip(*, employee_name: str = "ŻÓŁĆ Łukasz", employer_name: str = HOS
     )
 
 
-def computed_payslip(*, overtime_50: bool = True) -> Payslip:
+def computed_payslip(*, overtime_50: bool = True, employer_name: str = HOSTILE) -> Payslip:
     """A payslip from the real computation (gateway.rules.payslip) and the bundled rates."""
     from gateway.rules.payslip import compute_payslip
     from gateway.rules.rates import RateBook
@@ -219,7 +219,7 @@ def computed_payslip(*, overtime_50: bool = True) -> Payslip:
                   PayElement(ElementKind.DEDUCTION, "Absence non rémunérée", D("120.00"))),
     )
     return compute_payslip(
-        request, RateBook.load(), employer_name=HOSTILE, employer_address="12 avenue des Spélugues, 98000 Monaco",
+        request, RateBook.load(), employer_name=employer_name, employer_address="12 avenue des Spélugues, 98000 Monaco",
         employee_name="NGUYỄN Văn An", building_trade=False, household=False, stale_after_days=365,
         employment=(date(2026, 11, 10), date(2026, 11, 30)), payment_date=date(2026, 11, 30),
     )

@@ -12,7 +12,8 @@ from lxml import etree
 
 from gateway.domain import Finding, Location, Outcome
 from gateway.errors import RenderError
-from gateway.render.ack_xml import NAMESPACE, check_ack_xml, render_ack_xml, schemas_dir
+from gateway.formats.xsd import schemas_dir
+from gateway.render.ack_xml import NAMESPACE, check_ack_xml, render_ack_xml
 
 NS = {"a": NAMESPACE}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 
@@ -26,7 +25,7 @@ from gateway.rules.contributions import (
     employee_contributions,
 )
 from gateway.rules.employment import Employment
-from gateway.rules.payslip import compute_payslip, payslip_as_dict
+from gateway.rules.payslip import compute_payslip
 from gateway.rules.rates import RateBook, RateLookup, missing_rate_finding
 
 D = Decimal
@@ -145,11 +144,3 @@ def test_deductions_above_pay_are_an_error_not_negative_contributions(book: Rate
     assert p.gross == D("-348.33")
     assert "PAYSLIP_NEGATIVE_GROSS" in {f.code for f in p.findings}
     assert all(c.amount == 0 for c in p.contributions)
-
-
-def test_payslip_as_dict_is_plain_data(book: RateBook) -> None:
-    p = payslip(book, "19.50", PayElement(ElementKind.ALLOWANCE, "Transport", D("40.00")))
-    data = payslip_as_dict(p)
-    text = json.dumps(data)  # no Decimal, no date objects left
-    assert data["gross"] == "2957.57" and data["net"] == format(p.net, "f")
-    assert '"parameter": "car/employee"' in text
