@@ -10,6 +10,7 @@ XML with :func:`check_payslip_xml` before delivering it.
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
 from lxml import etree
@@ -67,9 +68,27 @@ def _optional(parent: etree._Element, tag: str, text: str | None) -> None:
 # ----------------------------------------------------------------------------------- parts
 
 
+_RATE_USES: dict[tuple[str, RateUse], etree._Element] = {}  # (tag, value) → its element, built once
+_RATE_USES_MAX = 512
+
+
 def _rate_use(parent: etree._Element, tag: str, use: RateUse | None) -> None:
+    """The dated value a figure came from. The same few values recur in every payslip of a month (three per
+    contribution): each is built once per process and copied, the same elements either way."""
     if use is None:
         return
+    key = (tag, use)
+    made = _RATE_USES.get(key)
+    if made is None:
+        made = etree.Element(_NS + "payslip", nsmap={None: NAMESPACE})  # a holder: same namespace map
+        _build_rate_use(made, tag, use)
+        if len(_RATE_USES) >= _RATE_USES_MAX:
+            _RATE_USES.clear()
+        _RATE_USES[key] = made
+    parent.append(copy.deepcopy(made[0]))
+
+
+def _build_rate_use(parent: etree._Element, tag: str, use: RateUse) -> None:
     element = _child(parent, tag)
     _child(element, "parameter", use.parameter)
     _child(element, "since", use.since.isoformat())

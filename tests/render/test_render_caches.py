@@ -105,3 +105,20 @@ def test_wrap_from_the_cache_is_a_fresh_list() -> None:
     first.append("changed")
     again = pdf.wrap("Cotisations patronales " * 8, pdf.FONT, 8, 120)
     assert "changed" not in again and len(again) == len(first) - 1
+
+
+def test_payslip_xml_rate_values_from_the_cache_are_the_elements_built_afresh() -> None:
+    """Each dated value's element is built once per process and copied: the bytes are those built element by
+    element (the cache emptied before each), for payslips drawn in any order."""
+    from gateway.render import payslip_xml
+
+    slips = [s.computed_payslip(), s.payslip(), s.computed_payslip(employer_name="Autre employeur")]
+    fresh = []
+    for slip in slips:
+        payslip_xml._RATE_USES.clear()
+        fresh.append(payslip_xml.render_payslip_xml(slip, reference="GW-1-P1", test=False))
+    assert payslip_xml._RATE_USES, "the cache is used"
+    for slip, expected in reversed(list(zip(slips, fresh, strict=True))):
+        assert payslip_xml.render_payslip_xml(slip, reference="GW-1-P1", test=False) == expected
+    assert fresh[0].count(b"<rate-use>") > 3 and b"xmlns=" not in fresh[0].split(b">", 2)[2], \
+        "copied elements carry no namespace declaration of their own"
