@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from gateway.domain import ContributionResult, Declaration, EventType, Period, Share
@@ -99,8 +98,9 @@ class _Q:
         .order_by(_DECL.c.period.desc()).limit(1)
 
 
-def _run(s: Session, statement: Any, params: Any = None) -> CursorResult[Any]:
-    """A statement of :class:`_Q` on the transaction's connection (Core: no ORM execution path)."""
+def _run(s: Session, statement: Any, params: Any = None) -> Any:
+    """A statement of :class:`_Q` on the transaction's connection (Core: no ORM execution path); its
+    ``CursorResult`` (typed ``Any``: its rows' shape is the statement's, which the type cannot say)."""
     return s.connection().execute(statement, params)
 
 
