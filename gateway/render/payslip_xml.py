@@ -91,6 +91,7 @@ def _rate_use(parent: etree._Element, tag: str, use: RateUse | None) -> None:
 def _build_rate_use(parent: etree._Element, tag: str, use: RateUse) -> None:
     element = _child(parent, tag)
     _child(element, "parameter", use.parameter)
+    _optional(element, "label", use.label or None)
     _child(element, "since", use.since.isoformat())
     _child(element, "value", _plain(use.value))
     _child(element, "source", use.source)

@@ -183,3 +183,14 @@ def test_the_documented_example_is_what_the_renderer_writes() -> None:
             continue
         assert line in rendered[position:], f"not rendered (in this order): {line!r}"
         position = rendered.index(line, position) + 1
+
+
+def test_every_dated_value_says_its_french_label() -> None:
+    """Software reading the payslip back shows the values as the PDF does: each rate-use, ceiling-use and
+    base-use carries the label of its parameter (or of the formula, for a derived value)."""
+    root = etree.fromstring(_render(s.computed_payslip()))
+    uses = root.xpath("//p:rate-use | //p:ceiling-use | //p:base-use", namespaces=NS)
+    assert len(uses) > 10
+    labels = {u.findtext(f"{{{NAMESPACE}}}parameter"): u.findtext(f"{{{NAMESPACE}}}label") for u in uses}
+    assert all(labels.values()), [p for p, label in labels.items() if not label]
+    assert labels["car/ceiling"] == "Plafond CAR"
