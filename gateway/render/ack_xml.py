@@ -15,23 +15,19 @@ from lxml import etree
 from gateway.domain import AckDeclaration, Acknowledgement, AckPayslip, Finding, FundTotal, Location
 from gateway.errors import RenderError
 from gateway.render.text import clean
-from gateway.render.xml_check import check_xml
+from gateway.render.xml_check import cents, check_xml
 
 NAMESPACE = "urn:csm-gateway:acknowledgement:1"
 SCHEMA_FILE = "acknowledgement-1.xsd"
 _NS = f"{{{NAMESPACE}}}"
-_CENT = Decimal("0.01")
 
 
 # ----------------------------------------------------------------------------------- value → text
 
 
 def _amount(value: Decimal, what: str) -> str:
-    """``1234.50``: exactly two fraction digits; an amount with more is a bug upstream, not ours to round."""
-    quantized = value.quantize(_CENT)
-    if quantized != value:
-        raise RenderError(f"accusé de réception: {what} = {value} n'est pas arrondi au centime")
-    return f"{quantized:f}"
+    """``1234.50``: exactly two fraction digits (see :func:`gateway.render.xml_check.cents`)."""
+    return cents(value, f"accusé de réception: {what}")
 
 
 def _rate(value: Decimal) -> str:

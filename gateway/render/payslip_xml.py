@@ -16,9 +16,8 @@ from decimal import Decimal
 from lxml import etree
 
 from gateway.domain import ContributionLine, Finding, PayLine, Payslip, RateUse
-from gateway.errors import RenderError
 from gateway.render.text import clean
-from gateway.render.xml_check import check_xml
+from gateway.render.xml_check import cents, check_xml
 from gateway.rules.contributions import FUNDS
 
 NAMESPACE = "urn:csm-gateway:payslip-result:1"
@@ -31,11 +30,8 @@ _CENT = Decimal("0.01")
 
 
 def _cents(value: Decimal, what: str) -> str:
-    """``1234.50``: exactly two fraction digits, or RenderError naming the figure."""
-    quantized = value.quantize(_CENT)
-    if quantized != value:
-        raise RenderError(f"bulletin de salaire: {what} = {value} n'est pas arrondi au centime")
-    return f"{quantized:f}"
+    """``1234.50``: exactly two fraction digits (see :func:`gateway.render.xml_check.cents`)."""
+    return cents(value, f"bulletin de salaire: {what}")
 
 
 def _hourly(value: Decimal) -> str:

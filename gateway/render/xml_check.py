@@ -8,11 +8,24 @@ is never delivered (the caller gets a RenderError and the file is parked).
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 from lxml import etree
 
 from gateway.errors import RenderError, SchemaError
 from gateway.formats.xsd import schemas_dir
+
+
+_CENT = Decimal("0.01")
+
+
+def cents(value: Decimal, what: str) -> str:
+    """``1234.50``: exactly two fraction digits; an amount with more is a bug upstream, not the renderer's
+    to round: RenderError naming the figure (``what``: the document and the figure)."""
+    quantized = value.quantize(_CENT)
+    if quantized != value:
+        raise RenderError(f"{what} = {value} n'est pas arrondi au centime")
+    return f"{quantized:f}"
 
 
 def safe_parser() -> etree.XMLParser:
