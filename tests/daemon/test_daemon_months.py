@@ -26,7 +26,7 @@ from gateway.sepa import set_direct_debit
 from gateway.store.models import Document, JobRun
 from gateway.store.repo import Store
 from tests.conftest import PG_URL, reset_postgres
-from tests.intake.helpers import MONACO, decl, declaration_xml, drop, pipeline
+from tests.intake.helpers import MONACO, decl, declaration_xml, drop, fresh_home, pipeline
 
 
 class Inbox:
@@ -87,19 +87,10 @@ def documents(store: Store) -> list[tuple[str, str, str | None]]:
 
 def test_two_months_of_daemon(tmp_path: Path, smtp) -> None:  # type: ignore[no-untyped-def]
     port, inbox = smtp
-    home = tmp_path / "home"
-    home.mkdir()
-    path = home / "gateway.toml"
-    path.write_text(
-        f'[database]\nurl = "{PG_URL or "sqlite:///gateway.db"}"\n[sftp]\nenabled = false\n'
-        f'[mail]\nmode = "smtp"\nport = {port}\n[intake]\nsettle_seconds = 0\n'
-        f'[sepa]\ncreditor_iban = "MC5810096180790123456789085"\ncreditor_bic = "CMCIMCM1XXX"\n')
-    if PG_URL:
-        reset_postgres(PG_URL)
-    config = config_mod.load(path)
+    path, config = fresh_home(tmp_path / "home", (
+        f'[mail]\nmode = "smtp"\nport = {port}\n'
+        f'[sepa]\ncreditor_iban = "MC5810096180790123456789085"\ncreditor_bic = "CMCIMCM1XXX"\n'))
     store = Store.connect(config)
-    store.upgrade()
-    demo.load(store)
     set_direct_debit(store, "104512", "MC5810096180790123456789085", "CMCIMCM1XXX", date(2026, 10, 1))
     # November is declared for 104512 only; the other clients are late.
     drop(config, "100001", "nov.xml", declaration_xml(decl()))
