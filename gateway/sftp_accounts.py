@@ -23,10 +23,12 @@ class StoreAuthenticator:
         self.store = store
 
     def _account(self, number: str, verified: bool) -> Account:
+        """The subscriber's folders, made at its first login: a script that uploads then lists
+        ``outbox/acknowledgements`` finds the folder before its first acknowledgement is delivered."""
         inbox = self.config.inbox / number
         outbox = self.config.outbox / number
         inbox.mkdir(parents=True, exist_ok=True)
-        outbox.mkdir(parents=True, exist_ok=True)
+        (outbox / "acknowledgements").mkdir(parents=True, exist_ok=True)
         return Account(number, inbox, outbox, uploads_allowed=verified, reason=None if verified else UNVERIFIED)
 
     def password(self, username: str, password: str) -> Account | None:

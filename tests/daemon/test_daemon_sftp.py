@@ -50,8 +50,10 @@ def test_upload_with_openssh_and_get_the_acknowledgement(tmp_path: Path) -> None
     try:
         wait_port(port, 30)
         start = time.monotonic()
-        put = run_sftp(port, "100001", known, [f"put {upload} inbox/novembre.xml"], tmp_path,
-                       password=demo.PASSWORD)
+        # a script lists its acknowledgements folder straight after the upload: the folder is there from the
+        # login on, before its first acknowledgement (a missing folder would end `sftp -b` with an error)
+        put = run_sftp(port, "100001", known, [f"put {upload} inbox/novembre.xml", "ls outbox/acknowledgements"],
+                       tmp_path, password=demo.PASSWORD)
         assert put.returncode == 0, put.stderr
         acks: list[str] = []
         while time.monotonic() - start < 20 and not acks:
