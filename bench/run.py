@@ -187,9 +187,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (the sftp, ssh and sshpass processes of a stage)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a live process and of its live descendants, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples: int,
-               clients: int = 4) -> dict[str, float]:
-    """Upload through the built-in SFTP server with OpenSSH's client, with the real daemon running."""
+               clients: int = 4, auth: str = "password") -> dict[str, float]:
+    """Upload through the built-in SFTP server with OpenSSH's client, with the real daemon running.
+
+    ``auth``: each subscriber logs in with its password (scrypt on the server, ~60 ms of CPU a login), or with
+    an Ed25519 key registered for it, as payroll software sending unattended would."""
     sshpass, sftp = shutil.which("sshpass"), shutil.which("sftp")
     if not (sshpass and sftp):
         return {}
@@ -200,8 +225,14 @@ def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples:
     config = config_mod.load(home / "gateway.toml")
     store = Store.connect(config)
     subscribers = sorted({s for s, _n, _d in files})
+    staging = Path(tempfile.mkdtemp(prefix="bench-up-"))
+    key = staging / "id_ed25519"
+    if auth == "key":
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     for s in subscribers:
         store.set_password(s, demo.PASSWORD)
+        if auth == "key":
+            store.add_key(s, key.with_suffix(".pub").read_text())
     store.close()
     env = {**os.environ, "GATEWAY_FAKE_NOW": NOW}
     # the daemon's log goes to a file: an undrained pipe would fill up and block the daemon mid-batch
@@ -215,7 +246,6 @@ def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.1)
-        staging = Path(tempfile.mkdtemp(prefix="bench-up-"))
         by_sub: dict[str, list[Path]] = {}
         for subscriber, name, data in files:
             p = staging / subscriber / name
@@ -224,14 +254,29 @@ def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples:
             by_sub.setdefault(subscriber, []).append(p)
         before = count(home, "*.ack.xml")
         opts = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-                "-o", "BatchMode=no", "-o", "PubkeyAuthentication=no", "-P", str(port)]
+                "-P", str(port)]
+        if auth == "key":
+            login = ["-o", "BatchMode=yes", "-o", "PasswordAuthentication=no", "-o", "IdentitiesOnly=yes",
+                     "-i", str(key)]
+        else:
+            login = [sshpass, "-p", demo.PASSWORD]
+            opts += ["-o", "BatchMode=no", "-o", "PubkeyAuthentication=no"]
+
+        def sftp_batch(batch: Path, subscriber: str) -> None:
+            if auth == "key":
+                command = [sftp, *opts, *login, "-b", str(batch), f"{subscriber}@127.0.0.1"]
+            else:
+                command = [*login, sftp, *opts, "-b", str(batch), f"{subscriber}@127.0.0.1"]
+            subprocess.run(command, check=True, capture_output=True)
+
         def upload(subscriber: str, paths: list[Path]) -> None:
             """One subscriber's files over one connection (its own account), as payroll software would."""
             batch = staging / f"{subscriber}.batch"
             batch.write_text("".join(f"put {p} inbox/{p.name}\n" for p in paths))
-            subprocess.run([sshpass, "-p", demo.PASSWORD, sftp, *opts, "-b", str(batch), f"{subscriber}@127.0.0.1"],
-                           check=True, capture_output=True)
+            sftp_batch(batch, subscriber)
 
+        cpu_daemon = tree_cpu(daemon.pid)
+        cpu_clients = _children_cpu()
         start = time.perf_counter()
         with ThreadPoolExecutor(clients) as uploaders:  # `clients` connections open at once, each kept per subscriber
             for done in [uploaders.submit(upload, s, paths) for s, paths in by_sub.items()]:
@@ -242,6 +287,8 @@ def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples:
                 raise SystemExit((home / "daemon.log").read_text()[-3000:])
             time.sleep(0.2)
         total = time.perf_counter() - start
+        cpu_daemon = tree_cpu(daemon.pid) - cpu_daemon
+        cpu_clients = _children_cpu() - cpu_clients
         latencies = []
         subscriber = subscribers[0]
         for i in range(latency_samples):
@@ -251,8 +298,7 @@ def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples:
             batch.write_text(f"put {one} inbox/{one.name}\n")
             mine = home / "outbox" / subscriber
             t0 = time.perf_counter()
-            subprocess.run([sshpass, "-p", demo.PASSWORD, sftp, *opts, "-b", str(batch), f"{subscriber}@127.0.0.1"],
-                           check=True, capture_output=True)
+            sftp_batch(batch, subscriber)
             # this file's acknowledgement in its subscriber's outbox only: a walk of the whole outbox (tens of
             # thousands of documents) took longer than the gateway's answer
             while not any(mine.rglob(f"{one.name}.*.ack.xml")):
@@ -265,7 +311,8 @@ def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples:
         daemon.wait(timeout=120)
         daemon_log.close()
     latencies.sort()
-    return {"uploaded": uploaded, "total": total, "files": len(files),
+    return {"uploaded": uploaded, "total": total, "files": len(files), "cpu_daemon": cpu_daemon,
+            "cpu_clients": cpu_clients,
             "median": statistics.median(latencies) if latencies else 0.0,
             "p95": latencies[max(0, int(len(latencies) * 0.95) - 1)] if latencies else 0.0}
 
@@ -328,6 +375,8 @@ def main() -> None:
     ap.add_argument("--latency-samples", type=int, default=20)
     ap.add_argument("--sftp-clients", type=int, default=4,
                     help="sftp sessions open at once (each one subscriber's files over one connection)")
+    ap.add_argument("--sftp-auth", choices=("password", "key"), default="password",
+                    help="how each subscriber logs in: its password (scrypt on the server) or an Ed25519 key")
     ap.add_argument("--quick", action="store_true", help="a small month (300 employers, 3,000 employees)")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's gateway home")
     args = ap.parse_args()
@@ -373,12 +422,13 @@ def main() -> None:
         cpus.append(cpu)
     if sftp_part:
         files = [(s, f"sftp-{e}.xml", declaration(e, regs, rng)) for s, e, regs in sftp_part]
-        got = sftp_stage(home, files, args.latency_samples, args.sftp_clients)
+        got = sftp_stage(home, files, args.latency_samples, args.sftp_clients, args.sftp_auth)
         if got:
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"sftp      {got['total']:7.1f} s  {got['files'] / got['total']:7.1f} files/s end to end "
                   f"(uploads alone {got['files'] / got['uploaded']:.1f} files/s); largest gateway process "
-                  f"{peak:.0f} MiB RSS")
+                  f"{peak:.0f} MiB RSS\n          CPU: gateway daemon and its workers {got['cpu_daemon']:.1f} s, "
+                  f"OpenSSH clients {got['cpu_clients']:.1f} s ({args.sftp_auth} logins)")
             print(f"latency   upload → acknowledgement, daemon idle: median {got['median']:.2f} s, "
                   f"p95 {got['p95']:.2f} s")
             results["sftp"] = got["total"]
