@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 
+from gateway.bootstrap import subscriber_folders
 from gateway.config import Config
 from gateway.security import dummy_verify, verify_password
 from gateway.store.repo import Store
@@ -23,12 +24,7 @@ class StoreAuthenticator:
         self.store = store
 
     def _account(self, number: str, verified: bool) -> Account:
-        """The subscriber's folders, made at its first login: a script that uploads then lists
-        ``outbox/acknowledgements`` finds the folder before its first acknowledgement is delivered."""
-        inbox = self.config.inbox / number
-        outbox = self.config.outbox / number
-        inbox.mkdir(parents=True, exist_ok=True)
-        (outbox / "acknowledgements").mkdir(parents=True, exist_ok=True)
+        inbox, outbox = subscriber_folders(self.config, number)  # made again if an operator removed them
         return Account(number, inbox, outbox, uploads_allowed=verified, reason=None if verified else UNVERIFIED)
 
     def password(self, username: str, password: str) -> Account | None:

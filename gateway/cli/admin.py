@@ -40,7 +40,10 @@ def _read_secret(prompt: str, from_stdin: bool) -> str:
 @pass_ctx
 @handle_errors
 def init(ctx: Context) -> None:
-    """Create the working folders and the database (safe to run again)."""
+    """Create the working folders and the database (safe to run again).
+
+    Every subscriber on record gets its drop folder inbox/<number>/ and outbox/<number>/acknowledgements/.
+    """
     from gateway.bootstrap import initialise
 
     for line in initialise(ctx.config):
@@ -96,10 +99,14 @@ def subscriber() -> None:
 def subscriber_add(
     ctx: Context, number: str, name: str, email: str | None, password_stdin: bool, no_password: bool
 ) -> None:
-    """Create a subscriber NUMBER (5 to 10 digits)."""
+    """Create a subscriber NUMBER (5 to 10 digits), with its drop folder inbox/<number>/ and
+    outbox/<number>/acknowledgements/."""
     password = None if no_password else _read_secret("Mot de passe", password_stdin)
+    from gateway.bootstrap import subscriber_folders
+
     ctx.store.add_subscriber(number, name, email=email, password=password)
-    click.echo(f"abonné {number} créé")
+    inbox, _outbox = subscriber_folders(ctx.config, number)
+    click.echo(f"abonné {number} créé; dépôt {inbox}")
 
 
 @subscriber.command("list")
@@ -306,8 +313,12 @@ def permit_import(ctx: Context, file: Path) -> None:
 def demo_data(ctx: Context) -> None:
     """Load demo records: an accounting firm with three clients, an employer declaring for itself."""
     from gateway import demo
+    from gateway.bootstrap import subscriber_folders
 
-    if demo.load(ctx.store):
+    loaded = demo.load(ctx.store)
+    for number in (demo.FIRM[0], demo.SELF[0]):
+        subscriber_folders(ctx.config, number)
+    if loaded:
         click.echo(f"données de démonstration chargées: abonnés {demo.FIRM[0]} et {demo.SELF[0]}, "
                    f"mot de passe « {demo.PASSWORD} »")
     else:

@@ -50,3 +50,16 @@ def test_init_then_demo_data_from_a_fresh_folder(tmp_path: Path) -> None:
     assert "100001" in listed.stdout and "200001" in listed.stdout
     missing = subprocess.run(exe + ["subscriber", "show", "999999"], capture_output=True, text=True)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    # each subscriber's drop folder and acknowledgements folder exist as soon as it does (the README copies a
+    # file into inbox/100001/ without any SFTP login first)
+    for number in ("100001", "200001"):
+        assert (tmp_path / "inbox" / number).is_dir()
+        assert (tmp_path / "outbox" / number / "acknowledgements").is_dir()
+    added = subprocess.run(exe + ["subscriber", "add", "300003", "--name", "Cabinet Test", "--password-stdin"],
+                           input="un-mot-de-passe-assez-long\n", capture_output=True, text=True, check=True)
+    assert str(tmp_path / "inbox" / "300003") in added.stdout
+    assert (tmp_path / "outbox" / "300003" / "acknowledgements").is_dir()
+    # removed by hand, made again by `gateway init` for every subscriber on record
+    (tmp_path / "inbox" / "300003").rmdir()
+    subprocess.run(exe + ["init"], capture_output=True, text=True, check=True)
+    assert (tmp_path / "inbox" / "300003").is_dir()
