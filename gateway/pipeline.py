@@ -444,10 +444,10 @@ class Pipeline:
             applied: dict[tuple[str, str], AppliedValue] = {}
             items = [self._item(value, verdicts.get(i), shared, applied)
                      for i, value in enumerate(_items_of(result.value), 1)]
-            summary = _rate_warning_summary(list(shared.values()))
+            rates = tuple(applied[k] for k in sorted(applied))
+            summary = _rate_warning_summary(list(shared.values()), rates)
             file_findings += summary
             total += len(summary)
-            rates = tuple(applied[k] for k in sorted(applied))
         kept, _ = cap(file_findings)
         if any(f.is_error for f in kept):
             # an error about the file as a whole (sender not allowed to declare) refuses every item in it
@@ -818,12 +818,19 @@ _RATE_SUMMARY = {
 }
 
 
-def _rate_warning_summary(warnings: list[Finding]) -> list[Finding]:
-    """One warning per code for the whole file, naming the values (their detail is in the rates list)."""
+def _rate_warning_summary(warnings: list[Finding], rates: tuple[AppliedValue, ...] = ()) -> list[Finding]:
+    """One warning per code for the whole file, naming the values (their detail is in the rates list).
+
+    The unconfirmed values named are the rows the rates list marks « non confirmé » (a CMRC rate made of an
+    unconfirmed input is one of them; the input itself is not a row), so the count and the list agree."""
     out = []
     for code, template in _RATE_SUMMARY.items():
-        names = sorted({m.group(1) for f in warnings if f.code == code if (m := _QUOTED.search(f.message))},
-                       key=str.casefold)  # the values' French labels, in dictionary order
+        if not any(f.code == code for f in warnings):
+            continue
+        names = {m.group(1) for f in warnings if f.code == code if (m := _QUOTED.search(f.message))}
+        if code == "RATE_UNCONFIRMED" and any(r.unconfirmed for r in rates):
+            names = {r.label or r.parameter for r in rates if r.unconfirmed}
+        names = sorted(names, key=str.casefold)  # the values' French labels, in dictionary order
         if names:
             out.append(finding(code, template.format(n=len(names), names=", ".join(names)), Location(),
                                "des valeurs confirmées et vérifiées récemment"))

@@ -67,6 +67,11 @@ def test_the_ack_pdf_names_rates_by_their_labels(config, demo_store) -> None:  #
     messages = {f.get("code"): f.findtext("a:message", namespaces=NS) for f in ack.findall("a:finding", NS)}
     assert "Taux CCSS patronal" in messages["RATE_UNCONFIRMED"], messages
     assert "Plafond CAR" in messages["RATE_STALE"]
+    # the values it names are the rates list's « non confirmé » rows, as many as there are: the CMRC tranche B
+    # ceiling (made from the unconfirmed tranche A ceiling) is one
+    unconfirmed = [r for r in ack.findall("a:rate", NS) if r.get("unconfirmed") == "true"]
+    assert messages["RATE_UNCONFIRMED"].startswith(f"{len(unconfirmed)} valeur(s) non confirmée(s)")
+    assert "Plafond CMRC tranche B" in messages["RATE_UNCONFIRMED"]
     # the XML keeps the machine identifiers
     assert {"ccss/employer", "car/ceiling"} <= {r.get("parameter") for r in ack.findall("a:rate", NS)}
     pdf_name = next(n for n in files if n.endswith(".ack.pdf"))
