@@ -213,7 +213,7 @@ def sftp_stage(home: Path, files: list[tuple[str, str, bytes]], latency_samples:
                clients: int = 4, auth: str = "password") -> dict[str, float]:
     """Upload through the built-in SFTP server with OpenSSH's client, with the real daemon running.
 
-    ``auth``: each subscriber logs in with its password (scrypt on the server, ~60 ms of CPU a login), or with
+    ``auth``: each subscriber logs in with its password (Argon2id on the server, ~30 ms of CPU a login), or with
     an Ed25519 key registered for it, as payroll software sending unattended would."""
     sshpass, sftp = shutil.which("sshpass"), shutil.which("sftp")
     if not (sshpass and sftp):
@@ -376,7 +376,7 @@ def main() -> None:
     ap.add_argument("--sftp-clients", type=int, default=4,
                     help="sftp sessions open at once (each one subscriber's files over one connection)")
     ap.add_argument("--sftp-auth", choices=("password", "key"), default="password",
-                    help="how each subscriber logs in: its password (scrypt on the server) or an Ed25519 key")
+                    help="how each subscriber logs in: its password (Argon2id on the server) or an Ed25519 key")
     ap.add_argument("--quick", action="store_true", help="a small month (300 employers, 3,000 employees)")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's gateway home")
     args = ap.parse_args()

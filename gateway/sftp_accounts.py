@@ -11,9 +11,12 @@ import hmac
 
 from gateway.bootstrap import subscriber_folders
 from gateway.config import Config
-from gateway.security import dummy_verify, verify_password
+from gateway.log import get_logger
+from gateway.security import dummy_verify, needs_rehash, verify_password
 from gateway.store.repo import Store
 from gateway.transport.auth import Account
+
+log = get_logger(__name__)
 
 UNVERIFIED = ("adresse e-mail non validée : déposez d'abord email-verification.txt avec le code reçu par e-mail")
 
@@ -35,6 +38,11 @@ class StoreAuthenticator:
         stored, disabled, verified, _keys = info
         if not verify_password(password, stored) or disabled:
             return None
+        if needs_rehash(stored):  # an earlier scrypt hash: Argon2id from now on (the password is known here)
+            try:
+                self.store.set_password(username, password)
+            except Exception:  # noqa: BLE001 - the login stands; the next one tries again
+                log.exception("sftp.auth.rehash_failed", subscriber=username)
         return self._account(username, verified)
 
     def public_key(self, username: str, key_type: str, key_blob: bytes) -> Account | None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +60,13 @@ def reset_postgres(url: str) -> None:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def legacy_scrypt_hash(password: str) -> str:
+    """A password hash in the form stored before 2026-11-27 (scrypt, n = 2^14, r = 8, p = 1)."""
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=1 << 14, r=8, p=1, maxmem=64 << 20, dklen=32)
+    return f"scrypt$14$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
 def make_config(home: Path, **sections: dict[str, object]) -> Config:

@@ -17,7 +17,7 @@ from gateway import config as config_mod
 from gateway import demo
 from gateway.store.repo import Store
 from gateway.transport.hostkey import ensure_host_key, known_hosts_line
-from tests.conftest import PG_URL, reset_postgres
+from tests.conftest import PG_URL, legacy_scrypt_hash, reset_postgres
 from tests.intake.helpers import NOW, decl, declaration_xml
 from tests.transport.openssh_kit import SFTP, SSHPASS, free_port, keygen, run_sftp, wait_port
 
@@ -38,6 +38,8 @@ def test_upload_with_openssh_and_get_the_acknowledgement(tmp_path: Path) -> None
     demo.load(store)
     key = keygen(tmp_path / "keys" / "id_ed25519")
     store.add_key("200001", key.public_line)
+    with store.tx() as s:  # 100001's password as hashed before 2026-11-27: replaced at its first login
+        store.subscriber(s, "100001").password_hash = legacy_scrypt_hash(demo.PASSWORD)
     store.close()
     host_key, _fp = ensure_host_key(config.path(config.sftp.host_key))
     known = tmp_path / "known_hosts"
@@ -80,3 +82,9 @@ def test_upload_with_openssh_and_get_the_acknowledgement(tmp_path: Path) -> None
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err[-3000:]
+    store = Store.connect(config)
+    try:
+        stored = store.login_info("100001")
+    finally:
+        store.close()
+    assert stored is not None and stored[0] is not None and stored[0].startswith("$argon2id$"), "not rehashed"
