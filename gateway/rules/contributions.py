@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.domain import (
     ContributionLine,
@@ -144,10 +144,27 @@ def employee_contributions(
     return tuple(out)
 
 
+_DERIVED: dict[tuple[Any, ...], tuple[Sequence[RateUse], RateUse]] = {}
+
+
 def derived(parameter: str, value: Decimal, parts: Sequence[RateUse], *, label: str) -> RateUse:
     """A value computed from dated values: in force from the latest of them, unconfirmed if any is.
 
-    ``parameter`` is the formula of their names (the identifier); ``label`` says it in French."""
+    ``parameter`` is the formula of their names (the identifier); ``label`` says it in French. The same
+    formula of the same dated values (the book hands out one RateUse per dated value) gives the same
+    RateUse, made once per process rather than once per employee."""
+    key = (parameter, value, label, *map(id, parts))
+    known = _DERIVED.get(key)
+    if known is not None:
+        return known[1]
+    made = _derive(parameter, value, parts, label)
+    if len(_DERIVED) >= 4096:  # a few dozen in practice: one per formula and period of rates
+        _DERIVED.clear()
+    _DERIVED[key] = (tuple(parts), made)  # the parts kept alive, so that their ids stay theirs
+    return made
+
+
+def _derive(parameter: str, value: Decimal, parts: Sequence[RateUse], label: str) -> RateUse:
     sources = list(dict.fromkeys(p.source for p in parts))
     checked = [p.checked for p in parts if p.checked is not None]
     return RateUse(
