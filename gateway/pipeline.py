@@ -31,7 +31,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from functools import partial
@@ -135,6 +135,7 @@ class Pipeline:
         self._recovered = False
         self._lanes_lock = threading.Lock()
         self._busy: set[int] = set()
+        self._retry_alone = _SharedOrAlone()
         self._scanning = threading.Event()  # set while run_once claims the inbox (lanes wait for its files)
         self._more = threading.Condition()  # notified when a file is registered or the scan ends
         self._parsed: dict[int, ReadResult] = {}
@@ -254,8 +255,12 @@ class Pipeline:
         if not isinstance(self.pool, WorkerPool):
             return self.process(file_id)
         for attempt in (1, 2):
+            # A second try runs with no other file in flight: if the pool breaks again, this file broke it,
+            # and no innocent file in flight with it takes a second strike.
+            turn = self._retry_alone.shared() if attempt == 1 else self._retry_alone.alone()
             try:
-                return self.pool.run(process_in_worker, self.config, self.clock, file_id)
+                with turn:
+                    return self.pool.run(process_in_worker, self.config, self.clock, file_id)
             except WorkerLost as exc:
                 # A worker that dies breaks the whole pool: the files of the other workers end here too.
                 # Each file resumes at its recorded state, once; a file that kills its worker twice is parked.
@@ -802,6 +807,45 @@ class Pipeline:
             log.exception("file.fail_ack_error", reference=row.reference)
         self.intake.finish(row.id, "failed", outcome=Outcome.FAILED.value,
                               error=f"{type(exc).__name__}: {exc}"[:2000], processed_at=self.clock.now())
+
+
+class _SharedOrAlone:
+    """First tries of files share the worker pool; a second try waits for the files in flight to end and
+    runs alone (new first tries wait for it)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._sharing = 0
+        self._alone = False
+        self._waiting_alone = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._alone or self._waiting_alone:
+                self._cond.wait()
+            self._sharing += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._sharing -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting_alone += 1
+            while self._alone or self._sharing:
+                self._cond.wait()
+            self._waiting_alone -= 1
+            self._alone = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._alone = False
+                self._cond.notify_all()
 
 
 RATE_WARNINGS = ("RATE_UNCONFIRMED", "RATE_STALE")

@@ -108,26 +108,33 @@ class WorkerPool:
         return executor
 
     def submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
+        pool = self._pool()
         try:
-            return self._pool().submit(_run_limited, self.limits.cpu_seconds, func, args)
+            future = pool.submit(_run_limited, self.limits.cpu_seconds, func, args)
         except BrokenProcessPool:
             # a worker died between two files (OOM killer, kill -9): rebuild once instead of failing every
             # file after it
-            self._reset("worker died while idle")
+            self._reset("worker died while idle", pool)
+            pool = self._pool()
             try:
-                return self._pool().submit(_run_limited, self.limits.cpu_seconds, func, args)
+                future = pool.submit(_run_limited, self.limits.cpu_seconds, func, args)
             except BrokenProcessPool:
                 raise TechnicalError("le processus de traitement ne démarre plus") from None
+        future.pool = pool  # type: ignore[attr-defined]  # which pool to rebuild if the task breaks it
+        return future
 
     def result(self, future: Future[T]) -> T:
-        """Wait for ``future`` within the wall-clock limit; a crash or overrun rebuilds the pool."""
+        """Wait for ``future`` within the wall-clock limit; a crash or overrun rebuilds the pool (the one
+        the task ran in: every lane whose task it broke sees the break, and the first one has already
+        started the next pool, which the others must leave alone)."""
+        pool = getattr(future, "pool", None)
         try:
             return future.result(timeout=self.limits.wall_seconds or None)
         except FutureTimeout:
-            self._reset("timeout")
+            self._reset("timeout", pool)
             raise TechnicalError(f"traitement interrompu après {self.limits.wall_seconds} s") from None
         except BrokenProcessPool:
-            self._reset("worker died")
+            self._reset("worker died", pool)
             raise WorkerLost("le processus de traitement s'est arrêté (limite mémoire ou CPU)") from None
         except MemoryError:
             raise TechnicalError("limite mémoire atteinte pendant le traitement") from None
@@ -135,10 +142,13 @@ class WorkerPool:
     def run(self, func: Callable[..., T], *args: Any) -> T:
         return self.result(self.submit(func, *args))
 
-    def _reset(self, why: str) -> None:
-        log.warning("workers.reset", reason=why)
+    def _reset(self, why: str, pool: ProcessPoolExecutor | None = None) -> None:
+        """Stop ``pool`` (the current one when None) unless it has already been replaced."""
         with self._lock:
+            if pool is not None and pool is not self._executor:
+                return  # another lane saw the same break and has already replaced that pool
             executor, self._executor = self._executor, None
+        log.warning("workers.reset", reason=why)
         if executor is not None:
             for proc in list(getattr(executor, "_processes", {}).values()):
                 proc.kill()  # a stuck worker would otherwise keep its core busy

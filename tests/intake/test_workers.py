@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from gateway.clock import Clock
 from gateway.errors import TechnicalError
-from gateway.pipeline import Pipeline
+from gateway.pipeline import Pipeline, process_in_worker
 from gateway.store.models import ReceivedFile
-from gateway.workers import Limits, WorkerPool
+from gateway.workers import Limits, WorkerLost, WorkerPool
 from tests.intake import workload
 from tests.intake.helpers import MONACO, NOW, ack_of, decl, declaration_xml, drop, outbox_files
 
@@ -74,3 +74,65 @@ def test_a_file_that_kills_its_worker_is_parked_and_the_batch_goes_on(config, de
     with demo_store.tx() as s:  # type: ignore[attr-defined]
         error = s.scalar(select(ReceivedFile.error).where(ReceivedFile.original_name == "huge.xml"))
     assert error is not None and "WorkerLost" in error, error
+
+
+def test_a_break_seen_by_two_lanes_rebuilds_the_pool_once() -> None:
+    """Both tasks of a broken pool report the break; the second report must not stop the pool the first
+    one has already started (a task on it would be lost for nothing)."""
+    pool = WorkerPool(2, Limits(memory_mb=400, cpu_seconds=30, wall_seconds=30))
+    try:
+        dying = pool.submit(workload.die_after, 0.5)
+        other = pool.submit(workload.sleep, 10)  # in flight on the other worker when the pool breaks
+        with pytest.raises(WorkerLost):
+            pool.result(dying)
+        after = pool.submit(workload.sleep, 1)  # on the new pool
+        with pytest.raises(WorkerLost):
+            pool.result(other)
+        assert pool.result(after) == "woke up"
+    finally:
+        pool.close()
+
+
+class _OneFileKillsItsWorker(WorkerPool):
+    """Real workers; the file named ``bad.xml`` kills its worker half a second in, every time, while
+    ``good.xml`` is processed for real after 1.5 s: whenever both are in flight, the bad one breaks the pool
+    under the good one."""
+
+    def __init__(self, names: dict[int, str]) -> None:
+        super().__init__(2, Limits(memory_mb=1024, cpu_seconds=60, wall_seconds=120))
+        self.names = names
+
+    def run(self, func, *args):  # type: ignore[no-untyped-def]
+        if func is not process_in_worker:  # e.g. the parked file's acknowledgement, drawn in a worker
+            return super().run(func, *args)
+        _config, _clock, file_id = args
+        if self.names[file_id] == "bad.xml":
+            return super().run(workload.die_after, 0.5)
+        return super().run(workload.slow_then, 1.5, func, *args)
+
+
+def test_an_innocent_file_in_flight_when_another_breaks_the_pool_twice_is_not_parked(  # type: ignore[no-untyped-def]
+        config, demo_store) -> None:
+    """The pool breaks under both files, and again when the bad file is tried once more: the good file's
+    own second try runs with nothing else in flight, so it is accepted and only the bad file is parked."""
+    drop(config, "100001", "bad.xml", declaration_xml(decl("104512")))
+    drop(config, "100001", "good.xml", declaration_xml(decl("104513")))
+    names: dict[int, str] = {}
+    pool = _OneFileKillsItsWorker(names)
+    p = Pipeline(config, demo_store, clock=Clock(MONACO, NOW), pool=pool)  # type: ignore[arg-type]
+    original = p.intake.insert_received
+
+    def remember(**kw):  # type: ignore[no-untyped-def]
+        file_id, reference = original(**kw)
+        names[file_id] = kw["name"]
+        return file_id, reference
+
+    p.intake.insert_received = remember  # type: ignore[method-assign]
+    try:
+        summary = p.run_once()
+    finally:
+        p.close()
+    assert summary.outcomes == {"failed": 1, "accepted": 1}, summary.outcomes
+    acks = outbox_files(config)
+    assert ack_of({k: v for k, v in acks.items() if "good.xml" in k}).get("status") == "accepted"
+    assert ack_of({k: v for k, v in acks.items() if "bad.xml" in k}).get("status") == "failed"

@@ -25,3 +25,18 @@ def spin(seconds: float) -> int:
 
 def echo(value: str) -> str:
     return value
+
+
+def die_after(seconds: float) -> None:
+    """The worker killed mid-task (as the kernel's OOM killer or a CPU limit would): the pool breaks."""
+    import os
+    import signal
+
+    time.sleep(seconds)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def slow_then(seconds: float, func, *args):  # type: ignore[no-untyped-def]
+    """``func(*args)`` after ``seconds``: a legitimate file still in flight when another one breaks the pool."""
+    time.sleep(seconds)
+    return func(*args)
