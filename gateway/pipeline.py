@@ -871,10 +871,10 @@ def _rate_warning_summary(warnings: list[Finding], rates: tuple[AppliedValue, ..
     for code, template in _RATE_SUMMARY.items():
         if not any(f.code == code for f in warnings):
             continue
-        names = {m.group(1) for f in warnings if f.code == code if (m := _QUOTED.search(f.message))}
+        named = {m.group(1) for f in warnings if f.code == code if (m := _QUOTED.search(f.message))}
         if code == "RATE_UNCONFIRMED" and any(r.unconfirmed for r in rates):
-            names = {r.label or r.parameter for r in rates if r.unconfirmed}
-        names = sorted(names, key=str.casefold)  # the values' French labels, in dictionary order
+            named = {r.label or r.parameter for r in rates if r.unconfirmed}
+        names = sorted(named, key=str.casefold)  # the values' French labels, in dictionary order
         if names:
             out.append(finding(code, template.format(n=len(names), names=", ".join(names)), Location(),
                                "des valeurs confirmées et vérifiées récemment"))
