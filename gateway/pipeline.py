@@ -862,7 +862,7 @@ _RATE_SUMMARY = {
 }
 
 
-def _rate_warning_summary(warnings: list[Finding], rates: tuple[AppliedValue, ...] = ()) -> list[Finding]:
+def _rate_warning_summary(warnings: list[Finding], rates: tuple[AppliedValue, ...]) -> list[Finding]:
     """One warning per code for the whole file, naming the values (their detail is in the rates list).
 
     The unconfirmed values named are the rows the rates list marks « non confirmé » (a CMRC rate made of an

@@ -329,11 +329,11 @@ class SftpServer:
 
 
 def _return_large_blocks() -> None:
-    """Each login checks a password with Argon2id (or, for a hash stored before 2026-11-27, scrypt), which
-    takes a 19 MiB (16 MiB) block. glibc serves such blocks by
-    mmap and gives them back, until the first one freed raises its threshold: from then on they come from
-    the arena of the connection's thread and stay there, up to one per arena (the daemon grew to 450 MiB
-    after a hundred logins). A fixed threshold keeps them mmapped, so each is returned when freed."""
+    """Each login checks a password with Argon2id, which takes a 19 MiB block (scrypt, for a hash stored
+    before 2026-11-27, a 16 MiB one). glibc serves such blocks by mmap and gives them back, until the first
+    one freed raises its threshold: from then on they come from the arena of the connection's thread and
+    stay there, up to one per arena (the daemon grew to 450 MiB after a hundred logins). A fixed threshold
+    keeps them mmapped, so each is returned when freed."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc: nothing to tune
