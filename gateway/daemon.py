@@ -16,6 +16,8 @@ from typing import Any
 from gateway import formats
 from gateway.config import Config
 from gateway.log import get_logger
+from gateway.faults import InfrastructureFault
+from gateway.health import Health
 from gateway.pipeline import Pipeline, wait_for_work
 from gateway.receive import Releases
 from gateway.store.repo import Store
@@ -61,6 +63,8 @@ def run(config: Config, store: Store, *, announce: Callable[[str], None], poll_s
         signal.signal(signal.SIGINT, ask_stop)
         signal.signal(signal.SIGHUP, ask_reload)
     pipeline = Pipeline(config, store, releases=releases, stop=stop)
+    health = Health(config.jobs_dir)
+    health.write(pipeline.outage)
     scheduler = _scheduler(config, store, releases)
     server = None
     try:
@@ -81,15 +85,15 @@ def run(config: Config, store: Store, *, announce: Callable[[str], None], poll_s
             if config.remote.enabled:  # remote mode: uploads pulled before, outputs pushed after (errors logged)
                 from gateway import remote
                 remote.pull_logged(config, store, releases=releases)
-            summary = pipeline.run_once()
-            if summary.busy:
-                log.info("intake.batch", run=summary.run_id, received=summary.received,
-                         processed=summary.processed, duplicates=summary.duplicates)
+            pause = _intake(pipeline, health)
             if config.remote.enabled:
                 remote.push_logged(config, store)
             if stop.is_set():
                 break
-            wait_for_work(releases, poll_seconds)
+            if pause:  # degraded: the database or the disk failed; the files wait, tried again after a pause
+                stop.wait(pause)
+            else:
+                wait_for_work(releases, poll_seconds)
     finally:
         scheduler.shutdown(wait=True)
         if server is not None:
@@ -98,7 +102,27 @@ def run(config: Config, store: Store, *, announce: Callable[[str], None], poll_s
             from gateway import remote
             remote.close()
         pipeline.close()
+        health.remove()
         log.info("daemon.stopped")
+
+
+def _intake(pipeline: Pipeline, health: Health) -> float:
+    """One intake batch; the pause before the next try when the intake is degraded (0 when it is not).
+
+    Nothing that goes wrong in a batch stops the daemon: a fault of the database or the disk leaves every file
+    at its recorded state (said once per outage), an unexpected error is logged with its traceback."""
+    try:
+        summary = pipeline.run_once()
+    except Exception as exc:  # noqa: BLE001 - a bug in a batch must not stop the intake of every subscriber
+        log.exception("intake.batch_crashed", error=type(exc).__name__)
+        pipeline.outage.fault(InfrastructureFault(f"{type(exc).__name__}: {exc}"[:500], "internal"))
+        health.write(pipeline.outage)
+        return pipeline.outage.pause()
+    if summary.busy:
+        log.info("intake.batch", run=summary.run_id, received=summary.received,
+                 processed=summary.processed, duplicates=summary.duplicates)
+    health.write(pipeline.outage, batch=summary.run_id if summary.busy else None)
+    return pipeline.outage.pause()
 
 
 def _scheduler(config: Config, store: Store, releases: Releases) -> Any:

@@ -5,6 +5,7 @@ Every third-party error is translated into one of these in the one module that i
     GatewayError
     ├── ConfigError          bad or misspelt setting (attribute ``key``)
     ├── StoreError           database unreachable, migration missing, integrity problem
+    │   ├── DatabaseUnavailable  connection lost or refused, lock busy, disk full: retried, never the file's
     │   └── NotFound         a record asked for by an operator does not exist
     ├── InputError           an operator's input (CLI argument, import file) is wrong; ``line``/``column``
     ├── SchemaError          a bundled XSD does not compile: the gateway refuses to start
@@ -46,6 +47,13 @@ class StoreError(GatewayError):
     """The database could not do what was asked."""
 
     default_message = "erreur de base de données"
+
+
+class DatabaseUnavailable(StoreError):
+    """The database cannot be reached or written now (connection lost, lock busy, disk full): a fault of the
+    infrastructure, retried; never a fault of the file being processed."""
+
+    default_message = "base de données indisponible"
 
 
 class NotFound(StoreError, LookupError):

@@ -15,10 +15,16 @@ failure resumes there), then the documents' rows with the final state, after the
 on disk. The reads before each (the rules' snapshot, what the documents show) hold no lock.
 
 Every step reads what the previous one recorded, does its side effects, then records its own state: after a
-crash (kill -9 anywhere) the next run resumes at the recorded state and produces the same bytes. An
-unexpected exception parks the file as ``failed`` (original kept in jobs/, traceback logged, an
-acknowledgement saying a technical error occurred, with the reference to quote); so does a worker that dies
-twice on the same file (memory, CPU or time limit).
+crash (kill -9 anywhere) the next run resumes at the recorded state and produces the same bytes.
+
+Two kinds of failure, handled apart (``faults.py``). A fault of the infrastructure — the database lost or
+busy, the disk full or failing — is never the file's: its transaction rolls back, the file keeps its
+recorded state, the batch stops and the daemon tries again after a growing pause, degraded meanwhile (said
+once per outage). What the file itself causes — a worker that dies twice on it, a time limit — refuses it
+with ``FILE_RESOURCE_LIMIT``. A bug parks it as ``failed`` (original kept in jobs/, traceback logged, an
+acknowledgement with the reference to quote) only when nothing of it was recorded; a file whose records were
+committed is held at its state instead (``gateway failed list|retry``). No lock or transaction is held while
+a document is drawn or a worker is awaited.
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ from gateway.domain import (
     ReadResult,
 )
 from gateway.errors import GatewayError, RateError, TechnicalError
+from gateway.faults import InfrastructureFault, Outage, as_fault
 from gateway.files import atomic_write
 from gateway.formats.codes import cap, finding
 from gateway.log import get_logger
@@ -107,6 +114,7 @@ class BatchSummary:
     pending_before: int = 0  # files left unfinished by an earlier run, taken up by this one
     outcomes: dict[str, int] = field(default_factory=dict)
     references: list[str] = field(default_factory=list)
+    fault: InfrastructureFault | None = None  # the batch stopped on a fault of the infrastructure: files wait
 
     @property
     def busy(self) -> bool:
@@ -133,6 +141,9 @@ class Pipeline:
         self.limits = formats.Limits.from_config(config.intake)
         self.layout = outbox.Layout(config.outbox)
         self._recovered = False
+        self.outage = Outage()  # ready, or degraded since a fault of the database or the disk
+        self._fault: InfrastructureFault | None = None  # the fault that stopped this batch's lanes
+        self._lanes_alive = 0
         self._lanes_lock = threading.Lock()
         self._busy: set[int] = set()
         self._retry_alone = _SharedOrAlone()
@@ -153,11 +164,39 @@ class Pipeline:
         With worker processes the lanes start at once and work on the files while the inbox is still being
         claimed: a month dropped in one go keeps both cores busy from its first file."""
         summary = BatchSummary(run_id=self._run_id())
+        self._fault = None
+        try:
+            self._run_batch(summary, progress)
+        except Exception as exc:
+            fault = as_fault(exc)
+            if fault is None:
+                raise
+            self._fault = fault
+        summary.references.sort()
+        if self._fault is not None:
+            # the files keep their recorded state; claimed uploads without a row yet are taken up again by
+            # the next batch (orphans), which runs once the fault has cleared
+            summary.fault = self._fault
+            self._recovered = False
+            self.outage.fault(self._fault)
+        else:
+            self.outage.ok()
+        if summary.busy:
+            try:
+                self._manifest(summary)
+            except OSError as exc:
+                if as_fault(exc) is None:
+                    raise
+                log.warning("intake.manifest_not_written", run=summary.run_id, error=str(exc))
+        return summary
+
+    def _run_batch(self, summary: BatchSummary, progress: Any) -> None:
         if not self._recovered:
             self._recover_orphans(summary)
             self._recovered = True
         summary.pending_before = max(0, self.intake.pending_count() - summary.received)
         lanes = max(1, self.pool.size * 2 if self.pool.size > 1 else 1)
+        self._lanes_alive = lanes
         if lanes == 1:
             self._claim_inbox(summary)
             self._drain(summary, progress)
@@ -175,13 +214,14 @@ class Pipeline:
                             self._more.notify_all()
                     for future in futures:
                         future.result()
-                except BaseException:
-                    self.stop.set()  # Ctrl-C: the lanes finish the files in hand and take no other
+                except BaseException as exc:
+                    if isinstance(exc, Exception) and as_fault(exc) is not None:
+                        self._fault = self._fault or as_fault(exc)  # the lanes see it and stop
+                        for future in futures:
+                            future.result()
+                    else:
+                        self.stop.set()  # Ctrl-C: the lanes finish the files in hand and take no other
                     raise
-        summary.references.sort()
-        if summary.busy:
-            self._manifest(summary)
-        return summary
 
     def _claim_inbox(self, summary: BatchSummary, *, follow: bool = False) -> None:
         """Claim and register the complete uploads, a few dozen at a time: their sidecars synced together,
@@ -195,35 +235,64 @@ class Pipeline:
             while True:
                 self.releases.event.clear()  # a release from now on is seen below
                 uploads = scan(self.config.inbox, self.config.intake.settle_seconds, self.releases, only=only)
-                while not self.stop.is_set() and (group := list(islice(uploads, CLAIM_GROUP))):
+                while not self._halted() and (group := list(islice(uploads, CLAIM_GROUP))):
                     claimed = claim_many(group, run.incoming)
                     if claimed:
                         crash_point("claimed")
+                        repeats: list[tuple[Duplicate, Claimed, int, datetime]] = []
                         with self.store.unit():
                             for one in claimed:
-                                self._register(one, summary)
+                                self._register(one, summary, repeats)
+                        # after the commit: drawing a repeat's acknowledgement waits for a worker, and the
+                        # workers wait for the writer lock this transaction held
+                        for repeat in repeats:
+                            self._deliver_duplicate(*repeat)
                     with self._more:
                         self._more.notify_all()
-                if not follow or self.stop.is_set():
+                if not follow or self._halted():
                     return
                 while not self.releases.event.wait(0.05):
                     if self._lanes_idle():
                         return
-                if self.stop.is_set():
+                if self._halted():
                     return
                 only = self.releases.subscribers()
         finally:
             run.release()
 
+    def _halted(self) -> bool:
+        """Stop taking work: asked to stop, or a fault of the infrastructure stopped the lanes."""
+        return self.stop.is_set() or self._fault is not None
+
     def _lanes_idle(self) -> bool:
         with self._lanes_lock:
             if self._busy:
                 return False
+            if self._lanes_alive == 0 or self._fault is not None:
+                return True  # no lane left to take a file (each stopped on a fault): the batch ends
         return self.intake.pending_count() == 0
 
     def _drain(self, summary: BatchSummary, progress: Any) -> None:
-        """Work on files until none is left and the inbox is claimed; several lanes may drain at once."""
-        while not self.stop.is_set():
+        """Work on files until none is left and the inbox is claimed; several lanes may drain at once.
+
+        A fault of the infrastructure (database, disk) stops the lane: the file keeps its recorded state and
+        the batch ends, to be tried again after a pause; the other lanes stop at their next file."""
+        try:
+            self._drain_files(summary, progress)
+        except Exception as exc:
+            fault = as_fault(exc)
+            if fault is None:
+                raise
+            with self._lanes_lock:
+                self._fault = self._fault or fault
+        finally:
+            with self._lanes_lock:
+                self._lanes_alive -= 1
+            with self._more:
+                self._more.notify_all()
+
+    def _drain_files(self, summary: BatchSummary, progress: Any) -> None:
+        while not self._halted():
             with self._lanes_lock:  # pick a file no other lane holds
                 held = ExitStack()
                 file_id = held.enter_context(self.intake.claim_next(exclude=self._busy))
@@ -263,7 +332,7 @@ class Pipeline:
                     return self.pool.run(process_in_worker, self.config, self.clock, file_id)
             except WorkerLost as exc:
                 # A worker that dies breaks the whole pool: the files of the other workers end here too.
-                # Each file resumes at its recorded state, once; a file that kills its worker twice is parked.
+                # Each file resumes at its recorded state, once; a file that kills its worker twice is refused.
                 if attempt == 1:
                     log.warning("file.worker_lost", file_id=file_id, retry=True)
                     continue
@@ -273,16 +342,18 @@ class Pipeline:
         row = self.intake.file(file_id)
         if row.state in TERMINAL:
             return row.outcome or row.state, row.reference
-        log.error("file.failed", reference=row.reference, state=row.state, error=str(error))
-        self._fail(row, error)
+        log.error("file.over_limits", reference=row.reference, state=row.state, error=str(error))
+        self._refuse_over_limits(row, error)
         row = self.intake.file(file_id)
         return row.outcome or row.state, row.reference
 
     def _run_id(self) -> str:
         return f"{self.clock.now():%Y%m%dT%H%M%S}-intake-{secrets.token_hex(3)}"
 
-    def _register(self, claimed: Claimed, summary: BatchSummary) -> None:
-        """The database row of a claimed file (``received``), or a duplicate's acknowledgement."""
+    def _register(self, claimed: Claimed, summary: BatchSummary,
+                  repeats: list[tuple[Duplicate, Claimed, int, datetime]]) -> None:
+        """The database row of a claimed file (``received``); a repeat of earlier bytes is put in ``repeats``,
+        to be answered once the transaction has committed."""
         state = self.intake.subscriber_state(claimed.subscriber)
         if state is None:
             # an inbox folder of no known subscriber: keep the file aside, nobody to answer
@@ -296,7 +367,7 @@ class Pipeline:
                 subscriber_id=state[0], subscriber=claimed.subscriber, name=claimed.name, size=size,
                 sha256=sha, stored_path=str(claimed.path), run_id=summary.run_id, received_at=received_at)
         except Duplicate as dup:
-            self._deliver_duplicate(dup, claimed, size, received_at)
+            repeats.append((dup, claimed, size, received_at))
             summary.duplicates += 1
             return
         summary.received += 1
@@ -306,9 +377,12 @@ class Pipeline:
 
     def _recover_orphans(self, summary: BatchSummary) -> None:
         known = self.intake.known_paths()
+        repeats: list[tuple[Duplicate, Claimed, int, datetime]] = []
         for claimed in orphans(self.config.jobs_dir, known):
             log.warning("intake.recovered_orphan", name=claimed.name, subscriber=claimed.subscriber)
-            self._register(claimed, summary)
+            self._register(claimed, summary, repeats)
+        for repeat in repeats:
+            self._deliver_duplicate(*repeat)
 
     def _manifest(self, summary: BatchSummary) -> None:
         path = self.config.jobs_dir / summary.run_id / "manifest.json"
@@ -332,12 +406,19 @@ class Pipeline:
         self._local.memo = {}
         self._local.documents = []
         self._local.batch = outbox.Batch(self.layout)
+        fault: InfrastructureFault | None = None
         try:
             verdict = None
             if row.state == "received":
                 with self.store.unit(read=True):  # the records the rules look at, from one snapshot
                     verdict = self._judged(row)
             with self.store.unit():  # a crash anywhere in here leaves the file ``received``: judged again
+                if row.state in ("received", "validated", "recorded") and not self.intake.take(row.id, row.state):
+                    # another instance moved the file on meanwhile (its claim was taken over after a cut
+                    # connection): what it recorded stands
+                    log.info("file.taken_elsewhere", reference=row.reference, state=row.state)
+                    row = self.intake.file(file_id)
+                    return row.outcome or row.state, row.reference
                 states: dict[str, Any] = {}
                 self._local.states = states  # the steps' states, written once, as the last of them
                 try:
@@ -353,16 +434,28 @@ class Pipeline:
                     self.intake.set_state(row.id, **states)
             if row.state == "computed":
                 row = self._after("computed", self._deliver(row))
-        except Exception as exc:  # noqa: BLE001 - a bug or a broken worker parks the file, the batch goes on
-            log.exception("file.failed", reference=row.reference, state=row.state, error=type(exc).__name__)
-            self._fail(row, exc)
-            row = self.intake.file(file_id)
+        except Exception as exc:  # noqa: BLE001 - a bug parks the file, the batch goes on
+            fault = as_fault(exc)
+            if fault is None:
+                log.exception("file.failed", reference=row.reference, state=row.state, error=type(exc).__name__)
+                try:
+                    self._park(row, exc)
+                    row = self.intake.file(file_id)
+                except Exception as again:  # noqa: BLE001 - parking it met a fault: the file waits instead
+                    fault = as_fault(again)
+                    if fault is None:
+                        raise
         finally:
             self._parsed.pop(file_id, None)
             self._local.batch.discard()  # temporary files of a delivery that failed half-way
             self._local.memo = None
             self._local.documents = None
             self._local.batch = None
+        if fault is not None:
+            # Not the file's fault: it keeps its recorded state (what was not committed was rolled back) and
+            # is taken again once the database or the disk is back.
+            log.debug("file.waits", reference=row.reference, state=row.state, reason=fault.reason)
+            raise fault
         return row.outcome or row.state, row.reference
 
     def _after(self, step: str, row: FileRow) -> FileRow:
@@ -604,7 +697,7 @@ class Pipeline:
             else:
                 ack = self._ack(row, verdict)
         final = "refused" if ack.outcome is Outcome.REFUSED else "delivered"
-        self._write_ack(row, ack, then=partial(self.intake.finish, row.id, final))
+        self._write_ack(row, ack, then=partial(self.intake.finish, row.id, final), expect="computed")
         log.info("file.delivered", reference=row.reference, outcome=ack.outcome.value)
         return replace(row, state=final)
 
@@ -718,9 +811,10 @@ class Pipeline:
         )
 
     def _write_ack(self, row: FileRow, ack: Acknowledgement, variant: str = "",
-                   then: Callable[[], None] | None = None) -> None:
+                   then: Callable[[], None] | None = None, expect: str | None = None) -> None:
         """The acknowledgement's files, then the rows of every document written for the file (and ``then``,
-        the final state) in one transaction."""
+        the final state) in one transaction; with ``expect``, only if the file is still at that state (else
+        another instance delivered it: the same files, already recorded)."""
         xml = render_ack_xml(ack)
         check_ack_xml(xml)  # never deliver an acknowledgement that breaks its own schema
         pdf = self._draw(partial(render_ack_pdf, ack))
@@ -733,6 +827,9 @@ class Pipeline:
         if batch is not None:
             batch.commit()  # every document of the file on disk before its rows say so
         with self.store.unit():
+            if expect is not None and not self.intake.take(row.id, expect):
+                log.info("file.delivered_elsewhere", reference=row.reference)
+                return
             self._flush_docs()
             crash_point("ack-written")
             if then is not None:
@@ -795,18 +892,53 @@ class Pipeline:
                 findings=item.findings))
         return out
 
-    def _fail(self, row: FileRow, exc: BaseException) -> None:
-        """Park the file: state ``failed``, original kept where it is, an acknowledgement that says so."""
+    def _park(self, row: FileRow, exc: BaseException) -> None:
+        """A bug met while processing the file. Nothing of it recorded: parked as ``failed`` (original kept
+        where it is, an acknowledgement that says so). Its records committed: held at its state instead, so
+        that no state ever says ``failed`` for records that stand (``gateway failed retry`` resumes it)."""
+        row = self.intake.file(row.id)  # the state as committed (the failed transaction was rolled back)
+        error = f"{type(exc).__name__}: {exc}"
+        if row.state in TERMINAL:
+            return
+        if self._has_records(row):
+            log.error("file.held", reference=row.reference, state=row.state, error=error[:300])
+            self.intake.hold(row.id, error)
+            return
         message = ("Une erreur technique est survenue pendant le traitement de ce fichier. Il est conservé ; "
                    f"contactez le support en citant la référence {row.reference}.")
         verdict = FileVerdict(findings=(finding("TECHNICAL_ERROR", message, Location(), None),), total_findings=1)
-        ack = replace(self._ack(row, verdict), outcome=Outcome.FAILED)
+        self._conclude(row, replace(self._ack(row, verdict), outcome=Outcome.FAILED), "failed", error)
+
+    def _refuse_over_limits(self, row: FileRow, exc: BaseException) -> None:
+        """The file took its worker down twice, or ran past its time limit: the file's own doing, refused
+        with the code that says so (its records, if an earlier step committed any, are kept: held)."""
+        if self._has_records(row):
+            self.intake.hold(row.id, f"{type(exc).__name__}: {exc}")
+            return
+        limits = self.pool.limits if isinstance(self.pool, WorkerPool) else Limits()
+        message = ("Le traitement de ce fichier dépasse les ressources permises (mémoire "
+                   f"{limits.memory_mb} Mio, {limits.cpu_seconds} s de calcul, {limits.wall_seconds} s en tout) : "
+                   "le fichier est refusé. Découpez-le en fichiers plus petits ou simplifiez-le, puis déposez-le "
+                   "à nouveau.")
+        verdict = FileVerdict(findings=(finding("FILE_RESOURCE_LIMIT", message, Location(),
+                                                "un fichier traitable dans les limites"),), total_findings=1)
+        self._conclude(row, self._ack(row, verdict), "refused", f"{type(exc).__name__}: {exc}")
+
+    def _has_records(self, row: FileRow) -> bool:
+        return row.state not in ("received", "validated") and bool(self.intake.declarations_of(row.id))
+
+    def _conclude(self, row: FileRow, ack: Acknowledgement, state: str, error: str) -> None:
+        """End a file that could not be processed: its acknowledgement, then its final state."""
         try:
             self._write_ack(row, ack)
-        except Exception:  # noqa: BLE001 - the failure itself must still be recorded
-            log.exception("file.fail_ack_error", reference=row.reference)
-        self.intake.finish(row.id, "failed", outcome=Outcome.FAILED.value,
-                              error=f"{type(exc).__name__}: {exc}"[:2000], processed_at=self.clock.now())
+        except Exception as exc:  # noqa: BLE001 - the end of the file must still be recorded
+            if as_fault(exc) is not None:
+                raise
+            log.exception("file.conclude_ack_error", reference=row.reference)
+        self.intake.finish(row.id, state, outcome=ack.outcome.value, error=error[:2000],
+                           processed_at=self.clock.now(), findings=FileVerdict(
+                               findings=ack.findings, total_findings=ack.total_findings).to_json(),
+                           total_findings=ack.total_findings)
 
 
 class _SharedOrAlone:
@@ -925,8 +1057,15 @@ def process_in_worker(config: Config, clock: Clock, file_id: int) -> tuple[str, 
 
         if _worker is not None:
             _worker.store.close()
+            _worker = None
         log_setup.setup(config.logging.level, config.logging.json)
-        _worker = Pipeline(config, Store.connect(config), clock=clock, pool=InlinePool())
+        try:
+            _worker = Pipeline(config, Store.connect(config), clock=clock, pool=InlinePool())
+        except Exception as exc:
+            fault = as_fault(exc)  # the database not reachable from the worker: the file waits
+            if fault is None:
+                raise
+            raise fault from None
     return _worker.process(file_id)
 
 

@@ -51,19 +51,28 @@ def intake(ctx: Context, once: bool, inline: bool) -> None:
                 remote.close()
     outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(summary.outcomes.items())) or "rien à traiter"
     click.echo(f"{summary.received} reçus, {summary.duplicates} doublons, {summary.processed} traités ({outcomes})")
+    if summary.fault is not None:
+        from gateway.cli import fail
+
+        fail(f"lot interrompu par une panne ({summary.fault.reason}: {summary.fault}) ; les fichiers restants "
+             "attendent à leur état et seront repris au prochain lot")
     bad = {k: v for k, v in summary.outcomes.items() if k not in ("accepted", "delivered")}
     sys.exit(EXIT_FINDINGS if bad else EXIT_OK)
 
 
 @click.command()
-@click.argument("what")
+@click.argument("what", required=False)
 @pass_ctx
 @handle_errors
-def status(ctx: Context, what: str) -> None:
-    """Where an upload stands: give its reference, its uploaded name or its SHA-256."""
+def status(ctx: Context, what: str | None) -> None:
+    """Where an upload stands (its reference, uploaded name or SHA-256); without one, the running
+    instances (ready or degraded, and why) and the files waiting or set aside."""
     from gateway.store.intake import IntakeStore
 
     store = IntakeStore(ctx.store)
+    if what is None:
+        _overview(ctx, store)
+        return
     rows = store.find_file(what)
     if not rows:
         from gateway.cli import fail
@@ -158,6 +167,23 @@ def declaration_correct(ctx: Context, employer: str, period: str, file: Any, kin
     finally:
         pipeline.close()
     click.echo(f"déclaration {kind} enregistrée: {reference}")
+
+
+def _overview(ctx: Context, store: Any) -> None:
+    from gateway.health import instances
+
+    running = instances(ctx.config.jobs_dir)
+    if not running:
+        click.echo("instances        aucune en marche (gateway run)")
+    for i in running:
+        state = {"ready": "prête", "degraded": "DÉGRADÉE", "stopped": "arrêtée sans le dire"}.get(i.state, i.state)
+        line = f"instance         {i.host} pid {i.pid}  {state}"
+        if i.state == "degraded":
+            line += f" depuis {i.since} ({i.reason}: {i.detail})"
+        click.echo(line + (f"  dernier lot {i.last_batch}" if i.last_batch else ""))
+    click.echo(f"en attente       {store.pending_count()} fichier(s)")
+    aside = store.set_aside()
+    click.echo(f"mis de côté      {len(aside)} fichier(s)" + ("  (gateway failed list)" if aside else ""))
 
 
 COMMANDS = [intake, status, history, declaration]

@@ -89,6 +89,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SUBSCRIBER_EMAIL_UNVERIFIED": (E, "Adresse e-mail de l'abonné non validée"),
     "SUBSCRIBER_EMAIL_CODE_REJECTED": (E, "Code de validation de l'adresse e-mail refusé"),
     "TECHNICAL_ERROR": (E, "Erreur technique"),
+    "FILE_RESOURCE_LIMIT": (E, "Fichier trop coûteux à traiter"),
 }
 
 MAX_FINDINGS = 100  # kept per file (and per declaration); the total is counted separately

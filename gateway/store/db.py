@@ -21,10 +21,10 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.errors import StoreError
+from gateway.errors import DatabaseUnavailable, StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "gateway_read_only"  # execution option: this transaction only reads
@@ -92,7 +92,7 @@ class WriterLock:
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         if not self._threads.acquire(timeout=self.timeout):
-            raise StoreError("base de données occupée (écriture en attente depuis trop longtemps)")
+            raise DatabaseUnavailable("base de données occupée (écriture en attente depuis trop longtemps)")
         try:
             fd = self._file()
             deadline, pause = time.monotonic() + self.timeout, 0.0001
@@ -102,7 +102,7 @@ class WriterLock:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise StoreError("base de données occupée (écriture en attente depuis trop longtemps)") from None
+                        raise DatabaseUnavailable("base de données occupée (écriture en attente depuis trop longtemps)") from None
                     time.sleep(pause)
                     pause = min(pause * 2, 0.001)
             try:
@@ -114,8 +114,12 @@ class WriterLock:
 
 
 def store_error(exc: SQLAlchemyError) -> StoreError:
-    """A database error as the gateway reports it (the driver's first line, no parameters)."""
-    return StoreError(f"base de données: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+    """A database error as the gateway reports it (the driver's first line, no parameters); a lost or refused
+    connection, a busy lock or a full disk is :class:`DatabaseUnavailable` (retried, not the file's fault)."""
+    unavailable = isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    kind = DatabaseUnavailable if unavailable else StoreError
+    return kind(f"base de données: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
 
 def writer_lock(engine: Engine, timeout_ms: int) -> WriterLock | None:

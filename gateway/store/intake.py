@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Row, and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,9 +54,10 @@ class _Q:
 
     subscriber_state = select(_SUB.c.id, _SUB.c.disabled, _SUB.c.email_verified_at) \
         .where(_SUB.c.number == bindparam("number"))
-    file = select(_FILE, _SUB.c.number.label("subscriber_number")) \
-        .join(_SUB, _SUB.c.id == _FILE.c.subscriber_id).where(_FILE.c.id == bindparam("file_id"))
+    file_columns = select(_FILE, _SUB.c.number.label("subscriber_number")).join(_SUB, _SUB.c.id == _FILE.c.subscriber_id)
+    file = file_columns.where(_FILE.c.id == bindparam("file_id"))
     set_state = update(_FILE).where(_FILE.c.id == bindparam("_file_id"))  # SET: the columns given
+    take = update(_FILE).where(_FILE.c.id == bindparam("_file_id"), _FILE.c.state == bindparam("_state"))
     drop_claim = delete(_CLAIM).where(_CLAIM.c.received_file_id == bindparam("file_id"))
     next_claim = select(_CLAIM.c.received_file_id) \
         .where(_CLAIM.c.received_file_id.not_in(bindparam("exclude", expanding=True))) \
@@ -130,6 +131,7 @@ class FileRow:
     findings: dict[str, Any] | None
     received_at: datetime
     processed_at: datetime | None
+    error: str | None = None  # why the file was set aside (``failed``, or held at its state)
 
 
 class StoredAmount(NamedTuple):
@@ -241,8 +243,9 @@ class IntakeStore:
                 ).scalar()
                 yield file_id
                 if file_id is not None:
-                    state = conn.execute(select(ReceivedFile.state).where(ReceivedFile.id == file_id)).scalar()
-                    if state in TERMINAL:
+                    left = conn.execute(select(ReceivedFile.state, ReceivedFile.error)
+                                        .where(ReceivedFile.id == file_id)).first()
+                    if left is not None and (left[0] in TERMINAL or left[1] is not None):
                         conn.execute(delete(IntakeClaim).where(IntakeClaim.received_file_id == file_id))
 
     def finish(self, file_id: int, state: str, **values: Any) -> None:
@@ -252,6 +255,47 @@ class IntakeStore:
         if not self.postgres:
             with self.store.tx() as s:
                 _run(s, _Q.drop_claim, {"file_id": file_id})
+
+    def take(self, file_id: int, state: str) -> bool:
+        """The first statement of a write transaction on a file: True when the file is still at ``state``
+        (its row is then locked until the commit), False when another process has moved it on meanwhile
+        (on PostgreSQL a claim whose connection was cut can be taken again by another instance)."""
+        with self.store.tx() as s:
+            done = _run(s, _Q.take, {"_file_id": file_id, "_state": state, "updated_at": utcnow()})
+            return bool(done.rowcount == 1)
+
+    def hold(self, file_id: int, error: str) -> None:
+        """Set a file aside at its state, records kept (its documents could not be made): no longer taken
+        by the intake until an operator retries it (``gateway failed retry``)."""
+        with self.store.tx() as s:
+            _run(s, _Q.set_state, {"error": error[:2000], "updated_at": utcnow(), "_file_id": file_id})
+            if not self.postgres:  # on PostgreSQL the claiming connection drops the claim (it holds its row)
+                _run(s, _Q.drop_claim, {"file_id": file_id})
+
+    def set_aside(self) -> list[FileRow]:
+        """The files the intake no longer takes: parked as ``failed`` (nothing recorded) or held at their
+        state with their records (documents not made), oldest first; each row's ``error`` says why."""
+        with self.store.tx(read=True) as s:
+            rows = s.execute(_Q.file_columns.where(
+                or_(_FILE.c.state == "failed", and_(_FILE.c.state.not_in(TERMINAL), _FILE.c.error.is_not(None))))
+                .order_by(_FILE.c.id)).all()
+            return [_file_row(r, r.subscriber_number) for r in rows]
+
+    def requeue(self, file_id: int) -> str:
+        """Give a set-aside file back to the intake: a ``failed`` one is judged afresh from ``received`` (it
+        recorded nothing), a held one resumes at its state. Returns the state it resumes at."""
+        with self.store.tx() as s:
+            state = s.execute(select(_FILE.c.state).where(_FILE.c.id == file_id)).scalar()
+            if state is None:
+                raise LookupError(f"received file {file_id} not found")
+            values: dict[str, Any] = {"error": None, "updated_at": utcnow()}
+            if state == "failed":
+                state = "received"
+                values.update(state=state, outcome=None, findings=None, total_findings=0, processed_at=None)
+            s.execute(update(_FILE).where(_FILE.c.id == file_id).values(**values))
+            if not s.execute(select(_CLAIM.c.received_file_id).where(_CLAIM.c.received_file_id == file_id)).first():
+                _run(s, _Q.insert_claim, {"received_file_id": file_id})
+            return str(state)
 
     def pending_count(self) -> int:
         with self.store.tx(read=True) as s:
@@ -560,7 +604,7 @@ def _file_row(r: ReceivedFile | Row[Any], number: str) -> FileRow:
         id=r.id, reference=r.reference, subscriber=number, subscriber_id=r.subscriber_id,
         original_name=r.original_name, size=r.size, sha256=r.sha256, kind=r.kind, test=r.test, state=r.state,
         outcome=r.outcome, stored_path=r.stored_path, findings=r.findings, received_at=r.received_at,
-        processed_at=r.processed_at,
+        processed_at=r.processed_at, error=r.error,
     )
 
 

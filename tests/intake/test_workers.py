@@ -52,10 +52,11 @@ def test_workers_outlive_the_thread_that_first_used_them(pool) -> None:  # type:
     assert pool.run(workload.echo, "next batch") == "next batch"
 
 
-def test_a_file_that_kills_its_worker_is_parked_and_the_batch_goes_on(config, demo_store) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_kills_its_worker_is_refused_and_the_batch_goes_on(config, demo_store) -> None:  # type: ignore[no-untyped-def]
     """The whole intake on real worker processes: a file over its CPU limit kills its worker (and breaks the
-    pool under the other file); it is tried once more, then parked with a technical-error acknowledgement,
-    while the other file, resumed on a new worker, is accepted."""
+    pool under the other file); it is tried once more, alone, then refused with the code that says it is too
+    costly (the file's own doing, not a technical failure), while the other file, resumed on a new worker,
+    is accepted."""
     many = "".join(f'<employee registration="{3_000_000 + i}"><gross>2000.00</gross><hours>169.00</hours></employee>'
                    for i in range(200_000))  # seconds of CPU for the parse and rules alone
     drop(config, "100001", "huge.xml", declaration_xml(decl(lines=many)))
@@ -66,14 +67,15 @@ def test_a_file_that_kills_its_worker_is_parked_and_the_batch_goes_on(config, de
         summary = p.run_once()
     finally:
         p.close()
-    assert summary.outcomes == {"failed": 1, "accepted": 1}
+    assert summary.outcomes == {"refused": 1, "accepted": 1}
     files = outbox_files(config)
-    failed = ack_of({k: v for k, v in files.items() if "huge.xml" in k})
-    assert failed.get("status") == "failed"
-    assert [f.get("code") for f in failed.iter("{*}finding")] == ["TECHNICAL_ERROR"]
+    refused = ack_of({k: v for k, v in files.items() if "huge.xml" in k})
+    assert refused.get("status") == "refused"
+    assert [f.get("code") for f in refused.iter("{*}finding")] == ["FILE_RESOURCE_LIMIT"]
     with demo_store.tx() as s:  # type: ignore[attr-defined]
-        error = s.scalar(select(ReceivedFile.error).where(ReceivedFile.original_name == "huge.xml"))
-    assert error is not None and "WorkerLost" in error, error
+        state, error = s.execute(select(ReceivedFile.state, ReceivedFile.error)
+                                 .where(ReceivedFile.original_name == "huge.xml")).one()
+    assert state == "refused" and error is not None and "WorkerLost" in error, error
 
 
 def test_a_break_seen_by_two_lanes_rebuilds_the_pool_once() -> None:
@@ -114,7 +116,7 @@ class _OneFileKillsItsWorker(WorkerPool):
 def test_an_innocent_file_in_flight_when_another_breaks_the_pool_twice_is_not_parked(  # type: ignore[no-untyped-def]
         config, demo_store) -> None:
     """The pool breaks under both files, and again when the bad file is tried once more: the good file's
-    own second try runs with nothing else in flight, so it is accepted and only the bad file is parked."""
+    own second try runs with nothing else in flight, so it is accepted and only the bad file is refused."""
     drop(config, "100001", "bad.xml", declaration_xml(decl("104512")))
     drop(config, "100001", "good.xml", declaration_xml(decl("104513")))
     names: dict[int, str] = {}
@@ -132,7 +134,7 @@ def test_an_innocent_file_in_flight_when_another_breaks_the_pool_twice_is_not_pa
         summary = p.run_once()
     finally:
         p.close()
-    assert summary.outcomes == {"failed": 1, "accepted": 1}, summary.outcomes
+    assert summary.outcomes == {"refused": 1, "accepted": 1}, summary.outcomes
     acks = outbox_files(config)
     assert ack_of({k: v for k, v in acks.items() if "good.xml" in k}).get("status") == "accepted"
-    assert ack_of({k: v for k, v in acks.items() if "bad.xml" in k}).get("status") == "failed"
+    assert ack_of({k: v for k, v in acks.items() if "bad.xml" in k}).get("status") == "refused"
