@@ -697,7 +697,8 @@ class Pipeline:
             else:
                 ack = self._ack(row, verdict)
         final = "refused" if ack.outcome is Outcome.REFUSED else "delivered"
-        self._write_ack(row, ack, then=partial(self.intake.finish, row.id, final), expect="computed")
+        self._write_ack(row, ack, then=partial(self.intake.finish, row.id, final, outcome=ack.outcome.value),
+                        expect="computed")
         log.info("file.delivered", reference=row.reference, outcome=ack.outcome.value)
         return replace(row, state=final)
 
