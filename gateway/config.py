@@ -61,6 +61,7 @@ class IntakeSection:
     worker_memory_mb: int = 1024
     worker_cpu_seconds: int = 120
     file_timeout_seconds: int = 300
+    fault_pause_max_seconds: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,28 @@ def start_sftp(config: Config, store: Store, releases: Releases) -> tuple[Any, s
     )
     server.start()
     return server, fingerprint
+
+
+def open_store(config: Config) -> Store:
+    """The database, waited for when it cannot be reached at start (a server still starting, a full disk):
+    said once, tried again after a growing pause, shown degraded by ``gateway status`` meanwhile. A schema
+    that is not the code's is an error at once (``gateway db upgrade``)."""
+    from gateway.faults import Outage, as_fault
+
+    outage, health = Outage(config.intake.fault_pause_max_seconds), Health(config.jobs_dir)
+    while True:
+        try:
+            store = Store.open(config)
+        except Exception as exc:
+            fault = as_fault(exc)
+            if fault is None:
+                raise
+            outage.fault(fault)
+            health.write(outage)
+            time.sleep(outage.pause())
+            continue
+        outage.ok()
+        return store
 
 
 def run(config: Config, store: Store, *, announce: Callable[[str], None], poll_seconds: float = 60.0,

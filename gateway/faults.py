@@ -97,6 +97,9 @@ class Outage:
                 self.reason, self.detail, self.since = fault.reason, str(fault), time.monotonic()
                 log.warning("intake.degraded", reason=fault.reason, error=str(fault),
                             note="les fichiers attendent ; reprise automatique")
+            elif str(fault) != self.detail:  # the same outage, another symptom: said once too
+                self.reason, self.detail = fault.reason, str(fault)
+                log.warning("intake.still_degraded", reason=fault.reason, error=str(fault), tries=self.tries)
 
     def ok(self) -> None:
         with self._lock:

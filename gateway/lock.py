@@ -35,7 +35,10 @@ class InstanceLock:
             raise AlreadyRunning(f"une autre instance de la passerelle (pid {holder}) utilise déjà cette base "
                                  f"SQLite; SQLite n'en admet qu'une (PostgreSQL pour plusieurs)") from None
         os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        try:
+            os.write(fd, str(os.getpid()).encode())  # for the message of a second instance only
+        except OSError:
+            pass  # a full disk: the lock holds all the same, the intake waits for space (degraded)
         self._fd = fd
         return self
 

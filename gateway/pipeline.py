@@ -141,7 +141,7 @@ class Pipeline:
         self.limits = formats.Limits.from_config(config.intake)
         self.layout = outbox.Layout(config.outbox)
         self._recovered = False
-        self.outage = Outage()  # ready, or degraded since a fault of the database or the disk
+        self.outage = Outage(config.intake.fault_pause_max_seconds)  # ready, or degraded since a fault
         self._fault: InfrastructureFault | None = None  # the fault that stopped this batch's lanes
         self._lanes_alive = 0
         self._lanes_lock = threading.Lock()

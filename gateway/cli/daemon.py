@@ -24,7 +24,7 @@ def run(ctx: Context, poll_seconds: float) -> None:
         click.echo(f"passerelle CSM   base {ctx.config.database_url}")
         from gateway.config import load
 
-        daemon.run(ctx.config, ctx.store, announce=click.echo, poll_seconds=poll_seconds,
+        daemon.run(ctx.config, daemon.open_store(ctx.config), announce=click.echo, poll_seconds=poll_seconds,
                    reload=lambda: load(ctx.config_path))
 
 

@@ -165,7 +165,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except OperationalError as exc:
-        raise StoreError(f"base de données injoignable: {str(exc).splitlines()[0]}") from exc
+        raise DatabaseUnavailable(f"base de données injoignable: {str(exc).splitlines()[0]}") from exc
 
 
 def head_revision() -> str | None:
