@@ -367,6 +367,8 @@ class Pipeline:
                 subscriber_id=state[0], subscriber=claimed.subscriber, name=claimed.name, size=size,
                 sha256=sha, stored_path=str(claimed.path), run_id=summary.run_id, received_at=received_at)
         except Duplicate as dup:
+            if self.intake.file(dup.file_id).stored_path == str(claimed.path):
+                return  # this very file, registered meanwhile by another instance's orphan recovery
             repeats.append((dup, claimed, size, received_at))
             summary.duplicates += 1
             return

@@ -77,8 +77,13 @@ def run_job(config: Config, store: Store, name: str, period: Period | str | None
         result: JobResult = importlib.import_module(module_name).run(ctx, chosen)
         if result.warnings:
             status = "warnings"
-    except Exception as exc:  # a job bug: recorded and logged with its traceback, the scheduler goes on
-        log.exception("job.failed", job=name, run=run_id)
+    except Exception as exc:  # recorded and logged, the scheduler goes on (a job is re-run safely)
+        from gateway.faults import reason_of
+
+        if reason_of(exc) is not None:  # the database or the disk, not a bug: one line, no traceback
+            log.error("job.failed", job=name, run=run_id, reason=reason_of(exc), error=str(exc).splitlines()[0])
+        else:
+            log.exception("job.failed", job=name, run=run_id)
         result, status, error = JobResult(name, str(chosen)), "failed", f"{exc.__class__.__name__}: {exc}"
     summary = {**result.to_json(), "run": run_id, "status": status, "dry_run": dry_run,
                "started_at": now.isoformat(), "error": error}

@@ -48,19 +48,32 @@ def drop_declarations(config: Config, count: int, start: int = 0) -> None:
 
 
 def start_daemon(path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``gateway run`` as a real process; its log goes to a file beside the configuration (a pipe nobody
+    reads would fill up and block every process writing to it)."""
     full_env = {**os.environ, "GATEWAY_FAKE_NOW": NOW.isoformat(), **(env or {})}
-    return subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(path), "run", "--poll", "1", *extra],
-                            env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = open(path.parent / f"daemon-{time.monotonic_ns()}.log", "w+")  # noqa: SIM115 - closed by stop_daemon
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(path), "run", "--poll", "1", *extra],
+                            env=full_env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+    proc.log = log  # type: ignore[attr-defined]
+    return proc
+
+
+def daemon_log(proc: subprocess.Popen[str]) -> str:
+    log = proc.log  # type: ignore[attr-defined]
+    log.flush()
+    return Path(log.name).read_text()
 
 
 def stop_daemon(proc: subprocess.Popen[str]) -> tuple[int, str]:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
     try:
-        _out, err = proc.communicate(timeout=90)
+        proc.wait(timeout=90)
     except subprocess.TimeoutExpired:
         proc.kill()
-        _out, err = proc.communicate()
+        proc.wait()
+    err = daemon_log(proc)
+    proc.log.close()  # type: ignore[attr-defined]
     return proc.returncode, err
 
 
@@ -85,7 +98,7 @@ def wait_for_states(config: Config, expected: dict[str, int], timeout: float,
         if seen == Counter(expected):
             return seen
         for proc in alive:
-            assert proc.poll() is None, f"a daemon stopped: {proc.communicate()[1][-3000:]}"
+            assert proc.poll() is None, f"a daemon stopped: {daemon_log(proc)[-3000:]}"
         time.sleep(0.3)
     return seen
 

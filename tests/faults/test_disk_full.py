@@ -18,6 +18,7 @@ from gateway import config as config_mod
 from gateway.health import instances
 from tests.conftest import PG_URL
 from tests.faults.kit import (
+    daemon_log,
     check_each_once,
     drop_declarations,
     home_with_employers,
@@ -70,7 +71,7 @@ def fill(folder: Path) -> Path:
 def wait_degraded(config: config_mod.Config, proc: subprocess.Popen[str], timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the daemon stopped: {proc.communicate()[1][-3000:]}"
+        assert proc.poll() is None, f"the daemon stopped: {daemon_log(proc)[-3000:]}"
         for i in instances(config.jobs_dir):
             if i.state == "degraded":
                 return i.reason or ""

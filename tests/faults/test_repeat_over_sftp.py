@@ -16,7 +16,7 @@ from gateway import demo
 from gateway.store.repo import Store
 from gateway.transport.hostkey import ensure_host_key, known_hosts_line
 from tests.conftest import PG_URL, reset_postgres
-from tests.faults.kit import start_daemon, stop_daemon
+from tests.faults.kit import daemon_log, start_daemon, stop_daemon
 from tests.intake.helpers import decl, declaration_xml
 from tests.transport.openssh_kit import SFTP, SSHPASS, free_port, run_sftp, wait_port
 
@@ -60,7 +60,7 @@ def test_a_repeat_between_two_uploads_is_answered_within_seconds(tmp_path: Path)
         while time.monotonic() - start < 60 and len(acks) < len(expected):
             for p in (config.outbox / "100001" / "acknowledgements").glob("r*.ack.xml"):
                 acks[p.name.split(".", 1)[0]] = etree.fromstring(p.read_bytes()).get("status")
-            assert proc.poll() is None, f"the daemon stopped: {proc.communicate()[1][-3000:]}"
+            assert proc.poll() is None, f"the daemon stopped: {daemon_log(proc)[-3000:]}"
             time.sleep(0.1)
         took = time.monotonic() - start
         assert acks == expected, acks
