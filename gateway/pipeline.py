@@ -194,7 +194,8 @@ class Pipeline:
         try:
             while True:
                 self.releases.event.clear()  # a release from now on is seen below
-                uploads = scan(self.config.inbox, self.config.intake.settle_seconds, self.releases, only=only)
+                uploads = scan(self.config.inbox, self.config.intake.settle_seconds, self.releases, only=only,
+                               done_settle_seconds=self.config.intake.done_settle_seconds)
                 while not self.stop.is_set() and (group := list(islice(uploads, CLAIM_GROUP))):
                     claimed = claim_many(group, run.incoming)
                     if claimed:
