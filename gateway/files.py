@@ -43,7 +43,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     writes.commit()
 
 
-TMP_PREFIX = ".tmp-"  # a write in progress (or cut short by a crash: the retention job removes it)
+TMP_PREFIX = ".tmp-"  # a write in progress (or cut short by a crash: gateway.sweep and retention remove it)
 _FOLDERS_MADE: set[Path] = set()  # folders this process made or found: not asked again for each file
 
 
