@@ -1,7 +1,7 @@
 """Receive: find complete uploads in ``inbox/<subscriber>/`` and claim each exactly once.
 
 A file is complete when it is released by the SFTP server (``release``), by its ``NAME.done`` marker (see
-:func:`read_marker`), or when its size, modification and change times have not moved for the settle time.
+:mod:`gateway.markers`), or when its size, modification and change times have not moved for the settle time.
 Only regular files are taken: no symlink, FIFO or device is ever followed or opened. Names starting with
 ``.`` and the temporary suffixes of the spec are never taken. The uploaded name is kept as metadata only; on
 disk the file gets a generated name.
@@ -36,6 +36,7 @@ from pathlib import Path
 from gateway.files import DurableWrites
 from gateway.holders import held_for_writing
 from gateway.log import get_logger
+from gateway.markers import read_marker
 
 log = get_logger(__name__)
 
@@ -43,7 +44,6 @@ TEMP_SUFFIXES = (".part", ".partial", ".filepart", ".tmp", ".crdownload")
 DONE_SUFFIX = ".done"
 HELD_SUFFIX = ".held"  # the renamed upload while its bytes are copied
 PARKED_SUFFIX = ".parked"  # a held file that could not go back (its name was taken again meanwhile)
-MARKER_MAX_BYTES = 4096
 STORED_MODE = 0o444  # the stored original: nobody writes to it, not even the gateway
 SPECIAL_NAMES = {"email-verification.txt"}
 _SUBSCRIBER_DIR = re.compile(r"^[0-9]{5,10}$")
@@ -82,14 +82,6 @@ class Claimed:
     meta: Path  # jobs/<run>/incoming/<token>.json
     claimed_at: float
     size: int | None = None  # of the stored bytes, hashed while they were copied (None: an older claim)
-    sha256: str | None = None
-
-
-@dataclass(frozen=True)
-class Marker:
-    """What a ``NAME.done`` says: nothing (empty), or the size and perhaps the SHA-256 of the complete file."""
-
-    size: int | None = None
     sha256: str | None = None
 
 
@@ -190,48 +182,6 @@ def _scan_folder(subscriber: str, folder: Path, settle: float, done_settle: floa
             found.append((st.st_mtime, name, upload))
     for _mtime, _name, upload in sorted(found, key=lambda t: (t[0], t[1])):
         yield upload
-
-
-def read_marker(path: Path) -> Marker | None:
-    """The content of a ``NAME.done``; None when it is not a regular file or says something else.
-
-    Empty (or blank): the writer says it has finished. Otherwise ``key=value`` lines, ``size`` (bytes,
-    required) and ``sha256`` (hexadecimal, optional)::
-
-        size=48213
-        sha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        raw = fh.read(MARKER_MAX_BYTES + 1)
-    if len(raw) > MARKER_MAX_BYTES:
-        return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        key, sep, value = line.partition("=")
-        key, value = key.strip().lower(), value.strip()
-        if not sep or key not in ("size", "sha256") or key in values:
-            return None
-        values[key] = value
-    if not values:
-        return Marker()
-    size, sha = values.get("size"), values.get("sha256")
-    if size is None or not (size.isascii() and size.isdigit()):
-        return None
-    if sha is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha):
-        return None
-    return Marker(int(size), sha.lower() if sha else None)
 
 
 def _sha256_of(path: Path) -> str | None:

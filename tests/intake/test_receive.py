@@ -19,16 +19,8 @@ import pytest
 
 from gateway import receive
 from gateway.holders import held_for_writing
-from gateway.receive import (
-    Claimed,
-    Marker,
-    RunFolder,
-    claim_many,
-    orphans,
-    read_claimed,
-    read_marker,
-    scan,
-)
+from gateway.markers import Marker, read_marker
+from gateway.receive import Claimed, RunFolder, claim_many, orphans, read_claimed, scan
 
 SUBSCRIBER = "100001"
 FIRST, REST = b"<declarations>" + b"a" * 5000, b"b" * 5000 + b"</declarations>\n"
@@ -87,7 +79,8 @@ def assert_stored_whole(taken: list[Claimed]) -> None:
 
 # A writer that pauses beyond the settle time -----------------------------------------------------------
 
-def test_a_writer_pausing_beyond_the_settle_time_never_has_its_half_stored(inbox: Path, run: RunFolder) -> None:
+def test_a_writer_pausing_beyond_the_settle_time_never_has_its_half_stored(
+        inbox: Path, run: RunFolder) -> None:
     path = inbox / SUBSCRIBER / "novembre.xml"
     proc = writer("""
         with open(path, "wb") as fh:
