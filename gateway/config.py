@@ -55,6 +55,8 @@ class DeclarationsSection:
 @dataclass(frozen=True)
 class IntakeSection:
     settle_seconds: float = 5.0
+    done_settle_seconds: float = 1.0
+    temporaries_max_age_seconds: float = 3600.0
     max_file_bytes: int = 50 * 1024 * 1024
     max_csv_rows: int = 200_000
     workers: int = 0

@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -42,7 +43,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     writes.commit()
 
 
-TMP_PREFIX = ".tmp-"  # a write in progress (or cut short by a crash: the retention job removes it)
+TMP_PREFIX = ".tmp-"  # a write in progress (or cut short by a crash: gateway.sweep and retention remove it)
 _FOLDERS_MADE: set[Path] = set()  # folders this process made or found: not asked again for each file
 
 
@@ -60,6 +61,13 @@ class DurableWrites:
         self._pending: list[tuple[int, str, Path]] = []
 
     def write(self, path: Path, data: bytes, mode: int = 0o644) -> None:
+        self.write_chunks(path, (data,), mode)
+
+    def write_chunks(self, path: Path, chunks: Iterable[bytes], mode: int = 0o644) -> None:
+        """Like :meth:`write`, the bytes coming block by block (a copy never held whole in memory).
+
+        An exception raised by ``chunks`` removes this file's temporary file and propagates; the files
+        already written stay pending."""
         folder = path.parent
         if folder not in _FOLDERS_MADE:
             folder.mkdir(parents=True, exist_ok=True)
@@ -70,9 +78,10 @@ class DurableWrites:
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            for data in chunks:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
             os.fchmod(fd, mode)
         except BaseException:
             os.close(fd)

@@ -84,6 +84,7 @@ from gateway.rules.payslip import compute_payslip
 from gateway.rules.rates import RateBook, missing_rate_finding
 from gateway.store.intake import TERMINAL, Duplicate, FileRow, IntakeStore
 from gateway.store.repo import Store
+from gateway.sweep import sweep_temporaries
 from gateway.tasks import read_upload
 from gateway.verdicts import FileVerdict, Item
 from gateway.verification import FILE_NAME as VERIFICATION_FILE
@@ -234,7 +235,8 @@ class Pipeline:
         try:
             while True:
                 self.releases.event.clear()  # a release from now on is seen below
-                uploads = scan(self.config.inbox, self.config.intake.settle_seconds, self.releases, only=only)
+                uploads = scan(self.config.inbox, self.config.intake.settle_seconds, self.releases, only=only,
+                               done_settle_seconds=self.config.intake.done_settle_seconds)
                 while not self._halted() and (group := list(islice(uploads, CLAIM_GROUP))):
                     claimed = claim_many(group, run.incoming)
                     if claimed:
@@ -378,6 +380,8 @@ class Pipeline:
         crash_point("received")
 
     def _recover_orphans(self, summary: BatchSummary) -> None:
+        """What a crash or a fault left: temporary files of unfinished writes, claimed uploads without a row."""
+        sweep_temporaries(self.config, self.config.intake.temporaries_max_age_seconds, log)
         known = self.intake.known_paths()
         repeats: list[tuple[Duplicate, Claimed, int, datetime]] = []
         for claimed in orphans(self.config.jobs_dir, known):

@@ -171,7 +171,8 @@ def test_only_complete_regular_files_are_taken(config, demo_store) -> None:  # t
     released = folder / "released.xml"
     released.write_bytes(declaration_xml(decl("104513", lines=(
         '<employee registration="2002001"><gross>4100.00</gross><hours>169</hours></employee>'))))
-    (folder / "released.xml.done").write_bytes(b"")
+    # just written too, but its marker holds its size: released at once
+    (folder / "released.xml.done").write_text(f"size={released.stat().st_size}\n")
     secret = config.home / "secret.xml"
     secret.write_bytes(b"not yours")
     os.symlink(secret, folder / "link.xml")
