@@ -32,7 +32,8 @@ from gateway.config import SftpSection
 from gateway.errors import TransportError
 from gateway.log import get_logger
 from gateway.transport.auth import Account, Authenticator
-from gateway.transport.sftp_fs import GatewaySFTP, GatewaySFTPServer, SessionPolicy
+from gateway.transport.sftp_files import SessionPolicy
+from gateway.transport.sftp_fs import GatewaySFTP, GatewaySFTPServer
 from gateway.transport.throttle import Throttle
 
 log = get_logger(__name__)
