@@ -39,6 +39,7 @@ from paramiko.sftp import (
 
 from gateway.log import get_logger
 from gateway.transport.auth import Account
+from gateway.transport.limits import HandleBudget
 from gateway.transport.names import is_candidate
 from gateway.transport.sftp_files import (
     ReadHandle,
@@ -76,6 +77,7 @@ class SessionHost(Protocol):
 
     account: Account | None
     policy: SessionPolicy
+    handles: HandleBudget  # the connection's open handles, all its channels together
 
     def touch(self) -> None:
         """Activity seen: pushes the idle timeout back."""
@@ -277,10 +279,22 @@ class GatewaySFTPServer(paramiko.SFTPServer):
     ``close`` is taken over so that publishing an upload happens only on a real ``close`` request (the
     handles paramiko closes itself at the end of a dropped session are discarded); refusals carry a
     message to the client; extensions other than posix-rename are refused (no ``check-file`` hashing,
-    no ``hardlink@openssh.com``); open handles are capped.
+    no ``hardlink@openssh.com``); open handles are capped per connection, every channel together (a cap
+    per channel would let one connection hold channels × cap descriptors).
     """
 
     server: GatewaySFTP
+
+    def __init__(self, channel: paramiko.Channel, name: str, server: SessionHost, *args: Any, **kwargs: Any) -> None:
+        super().__init__(channel, name, server, *args, **kwargs)
+        self.budget = server.handles
+        self.budget.attach(id(self), lambda: len(self.file_table) + len(self.folder_table))
+
+    def finish_subsystem(self) -> None:
+        try:
+            super().finish_subsystem()  # closes (and so discards) what the session left open
+        finally:
+            self.budget.detach(id(self))
 
     def _send_server_version(self) -> int:
         t, data = self._read_packet()
@@ -300,9 +314,13 @@ class GatewaySFTPServer(paramiko.SFTPServer):
             if t == CMD_CLOSE:
                 self._close(request_number, msg.get_binary())
                 return
-            opened = len(self.file_table) + len(self.folder_table)
-            if t in (CMD_OPEN, CMD_OPENDIR) and opened >= session.policy.max_open_handles:
-                raise Refused("failure", "trop de fichiers ouverts dans cette session")
+            if t in (CMD_OPEN, CMD_OPENDIR):
+                with self.budget.reserve() as room:
+                    if not room:
+                        raise Refused("failure", f"trop de fichiers ouverts sur cette connexion "
+                                                 f"(maximum {self.budget.limit})")
+                    super()._process(t, request_number, msg)
+                return
             if t == CMD_EXTENDED:
                 peek = Message(msg.asbytes())
                 peek.get_int()
