@@ -57,6 +57,7 @@ class Connection(paramiko.ServerInterface):
         self.policy: SessionPolicy = server.policy
         self.handles = HandleBudget(server.policy.max_open_handles)
         self.account: Account | None = None  # set once the subscriber has a session slot (Admission.log_in)
+        self.offered: Account | None = None  # a registered key offered, its signature not yet checked
         self.transport: paramiko.Transport | None = None
         self.refused = False  # a login refused for good: the watcher ends the connection
         self.ended = threading.Event()
@@ -98,7 +99,7 @@ class Connection(paramiko.ServerInterface):
             self.ended.wait(max(0.0, self.server.failure_floor - (time.monotonic() - started)))
             return paramiko.AUTH_FAILED
         throttle.succeeded(self.peer, username)
-        return self._accepted(account, "password")
+        return paramiko.AUTH_SUCCESSFUL if self.log_in(account, "password") else paramiko.AUTH_FAILED
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
         # Keys cannot be guessed, so key logins are not throttled: a password-guessing attacker must not
@@ -110,16 +111,20 @@ class Connection(paramiko.ServerInterface):
             account = None
         if account is None:
             return paramiko.AUTH_FAILED
-        return self._accepted(account, "publickey")
+        # Paramiko asks this before it checks the signature (and for a key merely offered, never signed):
+        # anyone may offer a public key, so the session slot waits for the login itself (see log_in).
+        self.offered = account
+        return paramiko.AUTH_SUCCESSFUL
 
-    def _accepted(self, account: Account, method: str) -> int:
-        """The credentials are right: take one of the subscriber's session slots, or refuse the login.
+    def log_in(self, account: Account, method: str) -> bool:
+        """The login succeeded: take one of the subscriber's session slots, or refuse it and close.
 
-        Paramiko asks twice for a key (offered, then signed): the slot is taken once.
+        Called for a password as soon as it is checked; for a key once the transport is authenticated (by
+        the watcher, or at the first channel request if that comes first).
         """
         with self._lock:
             if self.ended.is_set():
-                return paramiko.AUTH_FAILED
+                return False
             if self.account is None:
                 if not self.server.admission.log_in(self.peer, account.subscriber):
                     limit = self.server.admission.caps.sessions_per_subscriber
@@ -127,11 +132,17 @@ class Connection(paramiko.ServerInterface):
                                 method=method, limit=limit)
                     self._disconnect(f"trop de connexions simultanées pour l'abonné {account.subscriber} "
                                      f"(maximum {limit}): fermez-en une et réessayez")
-                    return paramiko.AUTH_FAILED
+                    return False
                 log.info("sftp.auth.accepted", method=method, subscriber=account.subscriber, address=self.address[0])
                 self.account = account
         self.touch()
-        return paramiko.AUTH_SUCCESSFUL
+        return True
+
+    def key_login(self) -> bool:
+        """The transport is authenticated: make sure the subscriber holds its slot (key logins)."""
+        if self.account is not None:
+            return True
+        return self.offered is not None and not self.refused and self.log_in(self.offered, "publickey")
 
     def _disconnect(self, reason: str) -> None:
         """Tell the client why (OpenSSH prints "Received disconnect …: <reason>") and have the watcher close."""
@@ -150,7 +161,7 @@ class Connection(paramiko.ServerInterface):
 
     # Channels: one kind, one subsystem ------------------------------------------------------------------
     def check_channel_request(self, kind: str, chanid: int) -> int:
-        if kind != "session" or self.account is None:
+        if kind != "session" or not self.key_login():  # paramiko asks only once authenticated
             return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
         if self.channels >= MAX_CHANNELS_PER_CONNECTION:
             return paramiko.OPEN_FAILED_RESOURCE_SHORTAGE
@@ -368,6 +379,8 @@ class SftpServer:
                              reason=(str(error) or type(error).__name__) if error else "client")
                 return
             now = time.monotonic()
+            if transport.is_authenticated() and conn.account is None and not conn.key_login():
+                return
             if not transport.is_authenticated():
                 if now > deadline:
                     log.info("sftp.auth.timeout", address=conn.address[0], seconds=round(now - accepted, 1))

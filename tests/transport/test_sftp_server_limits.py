@@ -232,3 +232,22 @@ def test_fd_limit_raised_to_cover_the_caps_or_start_refused() -> None:
     assert run(1024, 4096) == "ok 2256 2256 2256"  # 50 × (32 + 8) + 256: the soft limit raised
     out = run(1024, 2000)
     assert out.startswith("refused") and "2256" in out and "LimitNOFILE" in out
+
+
+def test_a_public_key_offered_without_its_private_key_takes_no_slot(make_site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openssh_kit import keygen
+
+    site = make_site(max_sessions_per_subscriber=1)
+    stranger = paramiko.Ed25519Key(filename=str(keygen(tmp_path / "stranger").private))
+    stranger.asbytes = lambda: site.key.blob  # type: ignore[method-assign]  # 123's public key, signed by another
+    for _ in range(3):  # public keys are no secret: showing one must not take 123's sessions
+        t = paramiko.Transport(tcp(site))
+        try:
+            t.start_client(timeout=10)
+            with pytest.raises(paramiko.AuthenticationException):
+                t.auth_publickey("123", stranger)
+            assert site.server.admission.sessions("123") == 0
+        finally:
+            t.close()
+    with logged_in(site):
+        assert site.server.admission.sessions("123") == 1
