@@ -78,14 +78,18 @@ class SftpSection:
     port: int = 2222
     host_key: str = "gateway_host_key"
     max_connections: int = 50
+    max_connections_per_address: int = 20
+    max_unauthenticated_per_address: int = 10
     max_sessions_per_subscriber: int = 8
-    max_open_handles: int = 32
+    max_open_handles: int = 32  # per connection, all its channels together
     max_upload_bytes: int = 50 * 1024 * 1024
-    banner_timeout_seconds: float = 15.0
-    auth_timeout_seconds: float = 30.0
+    banner_timeout_seconds: float = 10.0
+    auth_timeout_seconds: float = 20.0  # from the TCP connection: banner, key exchange and login
     idle_timeout_seconds: float = 600.0
-    max_failed_logins: int = 5
+    max_failed_logins: int = 5  # per (address, subscriber)
     lockout_seconds: float = 300.0
+    slowdown_after_failures: int = 5  # per address
+    max_failure_delay_seconds: float = 10.0
     max_session_bytes: int = 1024 * 1024 * 1024
     fsync_uploads: bool = True
     failure_delay_seconds: float = 0.25
@@ -212,6 +216,9 @@ _CHECKS: dict[tuple[str, str], typing.Callable[[object], str | None]] = {
     ("logging", "level"): lambda v: None if v in ("DEBUG", "INFO", "WARNING", "ERROR") else "DEBUG, INFO, WARNING ou ERROR",
     ("sftp", "port"): lambda v: None if 0 <= int(v) <= 65535 else "entre 0 et 65535",  # type: ignore[call-overload]
     ("remote", "port"): lambda v: None if 1 <= int(v) <= 65535 else "entre 1 et 65535",  # type: ignore[call-overload]
+    **{("sftp", key): (lambda v: None if int(v) >= 1 else "un nombre entier positif")  # type: ignore[call-overload]
+       for key in ("max_connections", "max_connections_per_address", "max_unauthenticated_per_address",
+                   "max_sessions_per_subscriber", "max_open_handles", "max_failed_logins")},
     ("remote", "retries"): lambda v: None if int(v) >= 0 else "un nombre positif ou nul",  # type: ignore[call-overload]
 }
 

@@ -7,6 +7,7 @@
 - Publishing never overwrites: if the name is taken (an earlier upload not yet collected), the file is
   published as ``NAME (2).ext`` (``decl (2).test.csv``), so no submission is ever lost.
 - ``/outbox`` is read-only; its dotfiles (the gateway's own temporary files) are invisible.
+- Files read and uploads in progress are the handles of :mod:`gateway.transport.sftp_files`.
 - SETSTAT/FSETSTAT never change mode or owner (ignored) and never change a size (refused): paramiko's
   default helper would truncate a file when asked for a size.
 - No links of any kind, no folders created or removed, no extension but ``posix-rename@openssh.com``.
@@ -14,13 +15,8 @@
 
 from __future__ import annotations
 
-import errno
 import os
-import secrets
 import stat
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import paramiko
@@ -43,7 +39,15 @@ from paramiko.sftp import (
 
 from gateway.log import get_logger
 from gateway.transport.auth import Account
-from gateway.transport.names import is_candidate, non_colliding
+from gateway.transport.limits import HandleBudget
+from gateway.transport.names import is_candidate
+from gateway.transport.sftp_files import (
+    ReadHandle,
+    SessionPolicy,
+    UploadHandle,
+    check_attr_change,
+    file_attrs,
+)
 from gateway.transport.vfs import (
     UPLOAD_PREFIX,
     Area,
@@ -68,44 +72,16 @@ _POSIX_RENAME = "posix-rename@openssh.com"
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR
 
 
-@dataclass(frozen=True)
-class SessionPolicy:
-    """Limits and hooks shared by every session of one server."""
-
-    max_open_handles: int = 32
-    max_file_bytes: int = 50 * 1024 * 1024
-    max_session_bytes: int = 1024 * 1024 * 1024
-    fsync: bool = True
-    # Accepted even from a subscriber whose uploads are refused: the e-mail verification proof (daemon issue).
-    always_accepted: frozenset[str] = frozenset({"email-verification.txt"})
-    on_upload: Callable[[str, str], None] | None = field(default=None, compare=False)
-
-
 class SessionHost(Protocol):
     """What the SSH layer hands to each SFTP session (see ``sftp_server.Connection``)."""
 
     account: Account | None
     policy: SessionPolicy
+    handles: HandleBudget  # the connection's open handles, all its channels together
 
     def touch(self) -> None:
         """Activity seen: pushes the idle timeout back."""
         ...
-
-
-def _attrs(st: os.stat_result, name: str | None, area: Area) -> paramiko.SFTPAttributes:
-    """What a client is shown: type, size, times and a permission that tells what it may do. No uid/gid."""
-    attr = paramiko.SFTPAttributes()
-    writable = area is Area.INBOX
-    if stat.S_ISDIR(st.st_mode):
-        attr.st_mode = stat.S_IFDIR | (0o755 if writable else 0o555)
-    else:
-        attr.st_mode = stat.S_IFREG | (0o644 if writable else 0o444)
-    attr.st_size = st.st_size
-    attr.st_atime = int(st.st_atime)
-    attr.st_mtime = int(st.st_mtime)
-    if name is not None:
-        attr.filename = name
-    return attr
 
 
 def _root_attrs(name: str | None = None) -> paramiko.SFTPAttributes:
@@ -121,155 +97,6 @@ def _root_attrs(name: str | None = None) -> paramiko.SFTPAttributes:
 def _hidden(area: Area, name: str) -> bool:
     """Entries a subscriber never sees: uploads in progress, and the gateway's temporary outbox files."""
     return name.startswith(UPLOAD_PREFIX) if area is Area.INBOX else name.startswith(".")
-
-
-def _check_attr_change(attr: paramiko.SFTPAttributes) -> int:
-    if attr._flags & attr.FLAG_SIZE:
-        raise Refused("unsupported", "changement de taille refusé")
-    return SFTP_OK  # mode, owner and times: accepted and ignored, so `put -p` does not fail
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class ReadHandle(paramiko.SFTPHandle):
-    """A regular file opened for reading, without following links."""
-
-    def __init__(self, fd: int, area: Area) -> None:
-        super().__init__()
-        self.fd: int | None = fd
-        self.area = area
-
-    def read(self, offset: int, length: int) -> bytes | int:
-        if self.fd is None:
-            return SFTP_FAILURE
-        return os.pread(self.fd, min(length, 1 << 20), offset)
-
-    def write(self, offset: int, data: bytes) -> int:
-        raise denied("fichier ouvert en lecture seule")
-
-    def stat(self) -> paramiko.SFTPAttributes | int:
-        if self.fd is None:
-            return SFTP_FAILURE
-        return _attrs(os.fstat(self.fd), None, self.area)
-
-    def chattr(self, attr: paramiko.SFTPAttributes) -> int:
-        if self.area is not Area.INBOX:
-            raise denied("lecture seule")
-        return _check_attr_change(attr)
-
-    def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-
-class UploadHandle(paramiko.SFTPHandle):
-    """An upload in progress: a hidden temporary file, published under its name by :meth:`publish`."""
-
-    def __init__(self, session: GatewaySFTP, folder: Path, name: str) -> None:
-        super().__init__()
-        self.session = session
-        self.folder = folder
-        self.name = name
-        self.temp = folder / f"{UPLOAD_PREFIX}{secrets.token_hex(8)}.part"
-        # O_EXCL + O_NOFOLLOW: a fresh file of ours, never an existing file or a link planted there.
-        self.fd: int | None = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        self.size = 0
-        self.failed = False
-
-    def read(self, offset: int, length: int) -> bytes | int:
-        return SFTP_OP_UNSUPPORTED
-
-    def write(self, offset: int, data: bytes) -> int:
-        if self.fd is None:
-            return SFTP_FAILURE
-        policy = self.session.policy
-        end = offset + len(data)
-        if end > policy.max_file_bytes:
-            self.failed = True
-            raise Refused("failure", f"fichier trop volumineux (maximum {policy.max_file_bytes} octets)")
-        if self.session.bytes_written + len(data) > policy.max_session_bytes:
-            self.failed = True
-            raise Refused("failure", f"volume de la session dépassé (maximum {policy.max_session_bytes} octets)")
-        view = memoryview(data)
-        while view:
-            written = os.pwrite(self.fd, view, offset)
-            view, offset = view[written:], offset + written
-        self.session.bytes_written += len(data)
-        self.size = max(self.size, end)
-        return SFTP_OK
-
-    def stat(self) -> paramiko.SFTPAttributes | int:
-        if self.fd is None:
-            return SFTP_FAILURE
-        return _attrs(os.fstat(self.fd), None, Area.INBOX)
-
-    def chattr(self, attr: paramiko.SFTPAttributes) -> int:
-        return _check_attr_change(attr)
-
-    def discard(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-        try:
-            os.unlink(self.temp)
-        except FileNotFoundError:
-            pass
-
-    def close(self) -> None:
-        """Called by paramiko for handles still open when the session ends: an interrupted upload."""
-        if self.fd is not None:
-            log.info("sftp.upload.discarded", subscriber=self.session.subscriber, name=self.name, size=self.size)
-        self.discard()
-
-    def publish(self) -> str:
-        """The client closed the file: make it appear under its name (or a free variant). Returns the name."""
-        if self.fd is None:
-            raise Refused("failure", "fichier déjà fermé")
-        if self.failed:
-            self.discard()
-            raise Refused("failure", "dépôt incomplet: fichier abandonné")
-        try:
-            if self.session.policy.fsync:
-                os.fsync(self.fd)
-            os.close(self.fd)
-            self.fd = None
-            final, moved = self._link_under_free_name()
-            if not moved:
-                os.unlink(self.temp)
-            if self.session.policy.fsync:
-                _fsync_dir(self.folder)
-        except BaseException:
-            self.discard()
-            raise
-        return final
-
-    def _link_under_free_name(self) -> tuple[str, bool]:
-        """Publish the temporary file under a free name; returns the name and whether it was moved."""
-        # link() fails if the name exists: an atomic "publish unless taken", so nothing is overwritten.
-        for n in range(1, 1000):
-            candidate = self.name if n == 1 else non_colliding(self.name, n)
-            try:
-                os.link(self.temp, self.folder / candidate, follow_symlinks=False)
-                return candidate, False
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                if exc.errno == errno.ENAMETOOLONG:
-                    raise Refused("failure", "nom trop long") from exc
-                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-                    raise
-                # A file system without hard links: check then rename (a tiny race, same outcome).
-                if not os.path.lexists(self.folder / candidate):
-                    os.rename(self.temp, self.folder / candidate)
-                    return candidate, True
-        raise Refused("failure", "trop de fichiers de ce nom en attente")
 
 
 class GatewaySFTP(paramiko.SFTPServerInterface):
@@ -311,7 +138,7 @@ class GatewaySFTP(paramiko.SFTPServerInterface):
 
     def stat(self, path: str) -> paramiko.SFTPAttributes:
         r, st = self._entry(path)
-        return _root_attrs() if st is None else _attrs(st, None, r.area)
+        return _root_attrs() if st is None else file_attrs(st, None, r.area)
 
     lstat = stat  # links are never followed, so both answer the same
 
@@ -331,7 +158,7 @@ class GatewaySFTP(paramiko.SFTPServerInterface):
                 except FileNotFoundError:
                     continue
                 if stat.S_ISREG(est.st_mode) or stat.S_ISDIR(est.st_mode):
-                    out.append(_attrs(est, de.name, r.area))
+                    out.append(file_attrs(est, de.name, r.area))
         return out
 
     # Reading and uploading --------------------------------------------------------------------------
@@ -431,7 +258,7 @@ class GatewaySFTP(paramiko.SFTPServerInterface):
         r, st = self._entry(path)
         if r.area is not Area.INBOX or st is None:
             raise denied("lecture seule")
-        return _check_attr_change(attr)
+        return check_attr_change(attr)
 
     def mkdir(self, path: str, attr: paramiko.SFTPAttributes) -> int:
         raise denied("création de dossier interdite")
@@ -452,10 +279,22 @@ class GatewaySFTPServer(paramiko.SFTPServer):
     ``close`` is taken over so that publishing an upload happens only on a real ``close`` request (the
     handles paramiko closes itself at the end of a dropped session are discarded); refusals carry a
     message to the client; extensions other than posix-rename are refused (no ``check-file`` hashing,
-    no ``hardlink@openssh.com``); open handles are capped.
+    no ``hardlink@openssh.com``); open handles are capped per connection, every channel together (a cap
+    per channel would let one connection hold channels × cap descriptors).
     """
 
     server: GatewaySFTP
+
+    def __init__(self, channel: paramiko.Channel, name: str, server: SessionHost, *args: Any, **kwargs: Any) -> None:
+        super().__init__(channel, name, server, *args, **kwargs)
+        self.budget = server.handles
+        self.budget.attach(id(self), lambda: len(self.file_table) + len(self.folder_table))
+
+    def finish_subsystem(self) -> None:
+        try:
+            super().finish_subsystem()  # closes (and so discards) what the session left open
+        finally:
+            self.budget.detach(id(self))
 
     def _send_server_version(self) -> int:
         t, data = self._read_packet()
@@ -475,9 +314,13 @@ class GatewaySFTPServer(paramiko.SFTPServer):
             if t == CMD_CLOSE:
                 self._close(request_number, msg.get_binary())
                 return
-            opened = len(self.file_table) + len(self.folder_table)
-            if t in (CMD_OPEN, CMD_OPENDIR) and opened >= session.policy.max_open_handles:
-                raise Refused("failure", "trop de fichiers ouverts dans cette session")
+            if t in (CMD_OPEN, CMD_OPENDIR):
+                with self.budget.reserve() as room:
+                    if not room:
+                        raise Refused("failure", f"trop de fichiers ouverts sur cette connexion "
+                                                 f"(maximum {self.budget.limit})")
+                    super()._process(t, request_number, msg)
+                return
             if t == CMD_EXTENDED:
                 peek = Message(msg.asbytes())
                 peek.get_int()

@@ -2,8 +2,11 @@
 
 Only the ``sftp`` subsystem is served: no shell, exec, pty, port forwarding, X11 or agent. Login is by
 subscriber number with a password or a registered public key, nothing else; every refusal looks and
-takes the same (a floor delay on each failure), failed passwords are throttled per account and per
-address. What a session may do is in :mod:`gateway.transport.sftp_fs`.
+takes the same (a floor delay on each failure). Failed passwords lock the (address, subscriber) pair and
+slow the address down (:mod:`gateway.transport.throttle`). What one client may hold — connections per
+address, logged in or not, sessions per subscriber, open handles per connection — is capped
+(:mod:`gateway.transport.limits`), and a connection has ``auth_timeout_seconds`` from its TCP connect to
+log in. What a session may do is in :mod:`gateway.transport.sftp_fs`.
 
 Use from the daemon::
 
@@ -32,13 +35,16 @@ from gateway.config import SftpSection
 from gateway.errors import TransportError
 from gateway.log import get_logger
 from gateway.transport.auth import Account, Authenticator
-from gateway.transport.sftp_fs import GatewaySFTP, GatewaySFTPServer, SessionPolicy
+from gateway.transport.limits import Admission, Caps, HandleBudget, address_key, ensure_fd_limit
+from gateway.transport.sftp_files import SessionPolicy
+from gateway.transport.sftp_fs import GatewaySFTP, GatewaySFTPServer
 from gateway.transport.throttle import Throttle
 
 log = get_logger(__name__)
 
 MAX_CHANNELS_PER_CONNECTION = 4  # OpenSSH's sftp uses one; a few for clients that parallelise
 _POLL_SECONDS = 0.25
+_DISCONNECT_TOO_MANY_CONNECTIONS = 12  # RFC 4253, 11.1
 
 
 class Connection(paramiko.ServerInterface):
@@ -47,9 +53,15 @@ class Connection(paramiko.ServerInterface):
     def __init__(self, server: SftpServer, address: tuple[str, int]) -> None:
         self.server = server
         self.address = address
+        self.peer = address_key(address[0])  # what the caps and the throttle count it under
         self.policy: SessionPolicy = server.policy
-        self.account: Account | None = None
-        self.registered = False
+        self.handles = HandleBudget(server.policy.max_open_handles)
+        self.account: Account | None = None  # set once the subscriber has a session slot (Admission.log_in)
+        self.offered: Account | None = None  # a registered key offered, its signature not yet checked
+        self.transport: paramiko.Transport | None = None
+        self.refused = False  # a login refused for good: the watcher ends the connection
+        self.ended = threading.Event()
+        self._lock = threading.Lock()  # account vs ended: a login racing the end must not leak its slot
         self.channels = 0
         self.last_activity = time.monotonic()
 
@@ -64,25 +76,30 @@ class Connection(paramiko.ServerInterface):
         return paramiko.AUTH_FAILED
 
     def check_auth_password(self, username: str, password: str) -> int:
-        started = time.monotonic()
         username = username[:64]
-        keys = (f"user:{username}", f"addr:{self.address[0]}")
+        throttle = self.server.throttle
         account: Account | None = None
-        locked = self.server.throttle.locked(*keys)
+        locked = throttle.locked(self.peer, username)
+        if not locked:
+            wait = throttle.wait_before(self.peer, username)
+            if wait > 0:
+                log.info("sftp.auth.slowed", subscriber=username, address=self.address[0], seconds=round(wait, 2))
+                if self.ended.wait(wait):
+                    return paramiko.AUTH_FAILED
+        started = time.monotonic()
         if not locked:
             try:
                 account = self.server.authenticator.password(username, password)
             except Exception:
                 log.exception("sftp.auth.error", subscriber=username, address=self.address[0])
         if account is None:
-            if not locked:  # counting while locked would let an attacker keep an account locked forever
-                self.server.throttle.failed(*keys)
+            throttle.failed(self.peer, username, locked=locked)
             log.info("sftp.auth.refused", method="password", subscriber=username, address=self.address[0], locked=locked)
             # Same answer after the same delay for unknown subscriber, wrong password, disabled or locked.
-            time.sleep(max(0.0, self.server.failure_floor - (time.monotonic() - started)))
+            self.ended.wait(max(0.0, self.server.failure_floor - (time.monotonic() - started)))
             return paramiko.AUTH_FAILED
-        self.server.throttle.succeeded(keys[0])
-        return self._accepted(account, "password")
+        throttle.succeeded(self.peer, username)
+        return paramiko.AUTH_SUCCESSFUL if self.log_in(account, "password") else paramiko.AUTH_FAILED
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
         # Keys cannot be guessed, so key logins are not throttled: a password-guessing attacker must not
@@ -94,26 +111,60 @@ class Connection(paramiko.ServerInterface):
             account = None
         if account is None:
             return paramiko.AUTH_FAILED
-        return self._accepted(account, "publickey")
-
-    def _accepted(self, account: Account, method: str) -> int:
-        if self.account is None:
-            log.info("sftp.auth.accepted", method=method, subscriber=account.subscriber, address=self.address[0])
-        self.account = account
-        self.touch()
+        # Paramiko asks this before it checks the signature (and for a key merely offered, never signed):
+        # anyone may offer a public key, so the session slot waits for the login itself (see log_in).
+        self.offered = account
         return paramiko.AUTH_SUCCESSFUL
+
+    def log_in(self, account: Account, method: str) -> bool:
+        """The login succeeded: take one of the subscriber's session slots, or refuse it and close.
+
+        Called for a password as soon as it is checked; for a key once the transport is authenticated (by
+        the watcher, or at the first channel request if that comes first).
+        """
+        with self._lock:
+            if self.ended.is_set():
+                return False
+            if self.account is None:
+                if not self.server.admission.log_in(self.peer, account.subscriber):
+                    limit = self.server.admission.caps.sessions_per_subscriber
+                    log.warning("sftp.sessions.limit", subscriber=account.subscriber, address=self.address[0],
+                                method=method, limit=limit)
+                    self._disconnect(f"trop de connexions simultanées pour l'abonné {account.subscriber} "
+                                     f"(maximum {limit}): fermez-en une et réessayez")
+                    return False
+                log.info("sftp.auth.accepted", method=method, subscriber=account.subscriber, address=self.address[0])
+                self.account = account
+        self.touch()
+        return True
+
+    def key_login(self) -> bool:
+        """The transport is authenticated: make sure the subscriber holds its slot (key logins)."""
+        if self.account is not None:
+            return True
+        return self.offered is not None and not self.refused and self.log_in(self.offered, "publickey")
+
+    def _disconnect(self, reason: str) -> None:
+        """Tell the client why (OpenSSH prints "Received disconnect …: <reason>") and have the watcher close."""
+        self.refused = True
+        if self.transport is None:
+            return
+        m = paramiko.Message()
+        m.add_byte(paramiko.common.cMSG_DISCONNECT)
+        m.add_int(_DISCONNECT_TOO_MANY_CONNECTIONS)
+        m.add_string(reason)
+        m.add_string("fr")
+        try:
+            self.transport._send_message(m)  # paramiko has no public call for a disconnect with a reason
+        except Exception as exc:  # noqa: BLE001 - the connection is being closed anyway
+            log.info("sftp.disconnect.unsent", address=self.address[0], error=type(exc).__name__)
 
     # Channels: one kind, one subsystem ------------------------------------------------------------------
     def check_channel_request(self, kind: str, chanid: int) -> int:
-        if kind != "session" or self.account is None:
+        if kind != "session" or not self.key_login():  # paramiko asks only once authenticated
             return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
         if self.channels >= MAX_CHANNELS_PER_CONNECTION:
             return paramiko.OPEN_FAILED_RESOURCE_SHORTAGE
-        if not self.registered:
-            if not self.server._register(self.account.subscriber):
-                log.warning("sftp.sessions.limit", subscriber=self.account.subscriber, address=self.address[0])
-                return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
-            self.registered = True
         self.channels += 1
         return paramiko.OPEN_SUCCEEDED
 
@@ -177,19 +228,25 @@ class SftpServer:
             always_accepted=always_accepted,
             on_upload=on_upload,
         )
-        self.throttle = Throttle(settings.max_failed_logins, settings.lockout_seconds)
+        self.throttle = Throttle(settings.max_failed_logins, settings.lockout_seconds, floor=failure_floor,
+                                 free=settings.slowdown_after_failures, max_delay=settings.max_failure_delay_seconds)
+        self.admission = Admission(Caps.from_settings(settings))
         self._listener: socket.socket | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._transports: set[paramiko.Transport] = set()
         self._threads: set[threading.Thread] = set()
-        self._sessions: dict[str, int] = {}
         self._accept_thread: threading.Thread | None = None
         self.address: tuple[str, int] = (settings.host, settings.port)
 
     # Lifecycle --------------------------------------------------------------------------------------
     def start(self) -> tuple[str, int]:
-        """Bind and accept in a background thread. Returns the bound (host, port)."""
+        """Bind and accept in a background thread. Returns the bound (host, port).
+
+        Raises TransportError if the address cannot be bound, or if the file descriptors the caps allow
+        exceed what the process may open (:func:`~gateway.transport.limits.ensure_fd_limit`).
+        """
+        fds_needed, fds_limit = ensure_fd_limit(self.settings)
         _return_large_blocks()
         try:
             family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
@@ -208,7 +265,8 @@ class SftpServer:
         self._stopping.clear()
         self._accept_thread = threading.Thread(target=self._accept_loop, name="sftp-accept", daemon=True)
         self._accept_thread.start()
-        log.info("sftp.server.started", host=self.address[0], port=self.address[1])
+        log.info("sftp.server.started", host=self.address[0], port=self.address[1], fds_needed=fds_needed,
+                 fds_limit=fds_limit)
         return self.address
 
     def serve_forever(self) -> None:
@@ -241,21 +299,6 @@ class SftpServer:
             return len(self._threads)
 
     # Internals --------------------------------------------------------------------------------------
-    def _register(self, subscriber: str) -> bool:
-        with self._lock:
-            if self._sessions.get(subscriber, 0) >= self.settings.max_sessions_per_subscriber:
-                return False
-            self._sessions[subscriber] = self._sessions.get(subscriber, 0) + 1
-            return True
-
-    def _unregister(self, subscriber: str) -> None:
-        with self._lock:
-            left = self._sessions.get(subscriber, 1) - 1
-            if left > 0:
-                self._sessions[subscriber] = left
-            else:
-                self._sessions.pop(subscriber, None)
-
     def _accept_loop(self) -> None:
         assert self._listener is not None
         listener = self._listener
@@ -269,58 +312,78 @@ class SftpServer:
                     return
                 time.sleep(_POLL_SECONDS)  # e.g. out of file descriptors: do not spin
                 continue
-            with self._lock:
-                full = len(self._threads) >= self.settings.max_connections
-            if full:
-                log.warning("sftp.connections.limit", address=address[0])
+            accepted = time.monotonic()
+            over = self.admission.admit(address_key(address[0]))
+            if over is not None:
+                # Closed before any banner, so a flood costs one accept and one line each.
+                log.warning("sftp.connections.limit", address=address[0], port=address[1], limit=over)
                 sock.close()
                 continue
             # Without TCP_NODELAY each small request waits for Nagle + delayed ACK: small files 4x slower.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            th = threading.Thread(target=self._serve, args=(sock, address), name=f"sftp-{address[0]}", daemon=True)
+            th = threading.Thread(target=self._serve, args=(sock, address, accepted), name=f"sftp-{address[0]}",
+                                  daemon=True)
             with self._lock:
                 self._threads.add(th)
-            th.start()
+            try:
+                th.start()
+            except RuntimeError:  # no thread to be had: give the slot back
+                log.error("sftp.connection.no_thread", address=address[0])
+                with self._lock:
+                    self._threads.discard(th)
+                self.admission.leave(address_key(address[0]), None)
+                sock.close()
 
-    def _serve(self, sock: socket.socket, address: tuple[str, int]) -> None:
+    def _serve(self, sock: socket.socket, address: tuple[str, int], accepted: float) -> None:
         conn = Connection(self, address)
         transport: paramiko.Transport | None = None
         try:
             transport = paramiko.Transport(sock)
-            transport.banner_timeout = self.settings.banner_timeout_seconds
-            transport.handshake_timeout = self.settings.banner_timeout_seconds
+            transport.banner_timeout = min(self.settings.banner_timeout_seconds, self.settings.auth_timeout_seconds)
+            transport.handshake_timeout = self.settings.auth_timeout_seconds
             transport.add_server_key(self.host_key)
             transport.set_subsystem_handler("sftp", GatewaySFTPServer, sftp_si=GatewaySFTP)
+            conn.transport = transport
             with self._lock:
                 self._transports.add(transport)
-            try:
-                transport.start_server(server=conn)
-            except (paramiko.SSHException, EOFError, OSError) as exc:
-                log.info("sftp.handshake.failed", address=address[0], reason=str(exc) or type(exc).__name__)
-                return
-            self._watch(transport, conn)
+            # With an event, start_server returns at once: the watcher then holds the whole of banner, key
+            # exchange and login to one deadline counted from the TCP connect.
+            transport.start_server(event=threading.Event(), server=conn)
+            self._watch(transport, conn, accepted)
         except Exception:
             log.exception("sftp.connection.error", address=address[0])
         finally:
+            with conn._lock:
+                conn.ended.set()
+                subscriber = conn.account.subscriber if conn.account is not None else None
             if transport is not None:
                 transport.close()
                 with self._lock:
                     self._transports.discard(transport)
             else:
                 sock.close()
-            if conn.registered and conn.account is not None:
-                self._unregister(conn.account.subscriber)
+            self.admission.leave(conn.peer, subscriber)
             with self._lock:
                 self._threads.discard(threading.current_thread())
 
-    def _watch(self, transport: paramiko.Transport, conn: Connection) -> None:
-        """Enforce the login and idle timeouts until the connection ends."""
-        started = time.monotonic()
-        while transport.is_active() and not self._stopping.is_set():
+    def _watch(self, transport: paramiko.Transport, conn: Connection, accepted: float) -> None:
+        """Enforce the login deadline, a refused login and the idle timeout until the connection ends."""
+        deadline = accepted + self.settings.auth_timeout_seconds
+        while not self._stopping.is_set():
+            if conn.refused:
+                return
+            if not transport.is_active():
+                if not transport.is_authenticated():
+                    error = transport.saved_exception
+                    log.info("sftp.closed_before_login", address=conn.address[0],
+                             reason=(str(error) or type(error).__name__) if error else "client")
+                return
             now = time.monotonic()
+            if transport.is_authenticated() and conn.account is None and not conn.key_login():
+                return
             if not transport.is_authenticated():
-                if now - started > self.settings.auth_timeout_seconds:
-                    log.info("sftp.auth.timeout", address=conn.address[0])
+                if now > deadline:
+                    log.info("sftp.auth.timeout", address=conn.address[0], seconds=round(now - accepted, 1))
                     return
             elif now - conn.last_activity > self.settings.idle_timeout_seconds:
                 log.info("sftp.idle.timeout", subscriber=conn.account.subscriber if conn.account else "", address=conn.address[0])

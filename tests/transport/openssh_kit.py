@@ -77,12 +77,16 @@ def client_options(known_hosts: Path) -> list[str]:
 
 
 def sftp_command(
-    port: int, user: str, known_hosts: Path, batch: Path, *, password: str | None = None, key: Path | None = None
+    port: int, user: str, known_hosts: Path, batch: Path, *, password: str | None = None, key: Path | None = None,
+    bind: str | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """The stock ``sftp -b`` command line (and environment) for a password or a key login."""
+    """The stock ``sftp -b`` command line (and environment) for a password or a key login; ``bind``: the
+    client's source address (e.g. ``127.0.0.2``, to come from another address than the other clients)."""
     assert SFTP, "sftp missing"
     env = dict(os.environ)
     cmd = [SFTP, "-P", str(port), *client_options(known_hosts)]
+    if bind is not None:
+        cmd += ["-o", f"BindAddress={bind}"]
     if password is not None:
         assert SSHPASS, "sshpass missing"
         # sftp -b adds BatchMode=yes (no password prompt) where -b appears; ssh keeps the first value it
@@ -107,11 +111,12 @@ def run_sftp(
     *,
     password: str | None = None,
     key: Path | None = None,
+    bind: str | None = None,
     timeout: float = 60.0,
 ) -> subprocess.CompletedProcess[str]:
     batch = workdir / f"batch-{time.monotonic_ns()}"
     batch.write_text("\n".join(commands) + "\n")
-    cmd, env = sftp_command(port, user, known_hosts, batch, password=password, key=key)
+    cmd, env = sftp_command(port, user, known_hosts, batch, password=password, key=key, bind=bind)
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
 
 

@@ -10,10 +10,20 @@ from pathlib import Path
 import pytest
 from openssh_kit import SSH_KEYGEN
 
+from gateway.config import SftpSection
 from gateway.errors import TransportError
 from gateway.transport import Transport, safe_relpath
 from gateway.transport.auth import Account, MemoryAuthenticator
 from gateway.transport.hostkey import ensure_host_key
+from gateway.transport.limits import (
+    FDS_PER_CONNECTION,
+    FDS_RESERVE,
+    Admission,
+    Caps,
+    HandleBudget,
+    address_key,
+    fds_needed,
+)
 from gateway.transport.local import LocalTransport
 from gateway.transport.names import Seen, Settler, is_temporary, non_colliding
 from gateway.transport.throttle import Throttle
@@ -89,18 +99,90 @@ def test_safe_relpath() -> None:
 
 
 # Throttle and authenticator ----------------------------------------------------------------------------
-def test_throttle_window() -> None:
+def test_throttle_locks_the_pair_not_the_address_nor_the_subscriber_elsewhere() -> None:
     now = [0.0]
     t = Throttle(3, 10.0, clock=lambda: now[0])
     for _ in range(3):
-        assert not t.locked("user:1", "addr:a")
-        t.failed("user:1", "addr:a")
-    assert t.locked("user:1") and t.locked("addr:a") and not t.locked("user:2")
+        assert not t.locked("10.0.0.1", "111")
+        t.failed("10.0.0.1", "111")
+    assert t.locked("10.0.0.1", "111")
+    assert not t.locked("10.0.0.1", "222")  # another subscriber behind the same NAT
+    assert not t.locked("10.0.0.2", "111")  # the same subscriber from elsewhere
+    t.failed("10.0.0.1", "111", locked=True)  # attempts while locked do not prolong the lockout
     now[0] = 10.0
-    assert not t.locked("user:1", "addr:a")
-    t.failed("user:1")
-    t.succeeded("user:1")
-    assert not t.locked("user:1")
+    assert not t.locked("10.0.0.1", "111")
+    t.failed("10.0.0.1", "111")
+    t.succeeded("10.0.0.1", "111")
+    assert not t.locked("10.0.0.1", "111")
+
+
+def test_throttle_slows_an_address_down_doubling_up_to_a_cap() -> None:
+    now = [0.0]
+    t = Throttle(100, 60.0, floor=0.25, free=3, max_delay=2.0, clock=lambda: now[0])
+    waits = []
+    for i in range(8):
+        waits.append(t.wait_before("10.0.0.1", f"{i:05d}"))  # spraying: a new subscriber number each time
+        t.failed("10.0.0.1", f"{i:05d}")
+    assert waits == [0.0, 0.0, 0.0, 0.25, 0.5, 1.0, 2.0, 2.0]
+    assert t.wait_before("10.0.0.2", "00000") == 0.0  # other addresses are not slowed
+    now[0] = 60.0
+    assert t.wait_before("10.0.0.1", "99999") == 0.0  # the failures aged out
+
+
+def test_throttle_lets_a_pair_that_logged_in_through_and_keeps_the_address_count() -> None:
+    t = Throttle(100, 60.0, floor=0.25, free=0, max_delay=2.0, clock=lambda: 0.0)
+    t.failed("10.0.0.1", "111")
+    assert t.wait_before("10.0.0.1", "222") == 0.5
+    t.succeeded("10.0.0.1", "222")
+    assert t.wait_before("10.0.0.1", "222") == 0.0  # it logged in from there: never slowed again
+    assert t.wait_before("10.0.0.1", "333") == 0.5  # a login does not wipe the address's failures
+
+
+def test_address_key() -> None:
+    assert address_key("192.0.2.7") == "192.0.2.7"
+    assert address_key("::ffff:192.0.2.7") == "192.0.2.7"
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+
+
+def test_admission_caps() -> None:
+    a = Admission(Caps(connections=4, per_address=3, unauthenticated_per_address=2, sessions_per_subscriber=1))
+    assert a.admit("A") is None and a.admit("A") is None
+    assert a.admit("A") == "unauthenticated"  # two silent sockets already
+    assert a.log_in("A", "111")
+    assert a.admit("A") is None
+    assert a.admit("A") == "address"
+    assert a.admit("B") is None
+    assert a.admit("C") == "total"
+    assert not a.log_in("B", "111")  # 111 already has its one session
+    a.leave("A", "111")
+    assert a.sessions("111") == 0 and a.log_in("B", "111")
+    for _ in range(2):
+        a.leave("A", None)
+    a.leave("B", "111")
+    assert a.total == 0 and a.admit("A") is None
+
+
+def test_handle_budget_counts_every_channel() -> None:
+    budget = HandleBudget(3)
+    one, two = [0], [0]
+    budget.attach(1, lambda: one[0])
+    budget.attach(2, lambda: two[0])
+    one[0], two[0] = 1, 1
+    with budget.reserve() as ok:
+        assert ok
+        with budget.reserve() as second:
+            assert not second  # the reservation counts until the handle is in its table
+    two[0] = 2
+    with budget.reserve() as ok:
+        assert not ok
+    budget.detach(2)
+    assert budget.in_use() == 1
+
+
+def test_fds_needed_follows_the_caps() -> None:
+    assert fds_needed(SftpSection()) == 50 * (32 + FDS_PER_CONNECTION) + FDS_RESERVE
+    assert fds_needed(SftpSection(max_connections=10, max_open_handles=8)) == 10 * (8 + FDS_PER_CONNECTION) + FDS_RESERVE
 
 
 def test_memory_authenticator(tmp_path: Path) -> None:
