@@ -443,10 +443,12 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - a bug parks the file, the batch goes on
             fault = as_fault(exc)
             if fault is None:
-                log.exception("file.failed", reference=row.reference, state=row.state, error=type(exc).__name__)
+                log.exception("file.bug", reference=row.reference, state=row.state, error=type(exc).__name__)
                 try:
                     self._park(row, exc)
                     row = self.intake.file(file_id)
+                    if row.state not in TERMINAL:
+                        return "held", row.reference
                 except Exception as again:  # noqa: BLE001 - parking it met a fault: the file waits instead
                     fault = as_fault(again)
                     if fault is None:
