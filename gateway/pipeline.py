@@ -411,6 +411,7 @@ class Pipeline:
         row = self.intake.file(file_id)
         self._local.memo = {}
         self._local.documents = []
+        self._local.drawings = []
         self._local.batch = outbox.Batch(self.layout)
         fault: InfrastructureFault | None = None
         try:
@@ -458,6 +459,7 @@ class Pipeline:
             self._local.batch.discard()  # temporary files of a delivery that failed half-way
             self._local.memo = None
             self._local.documents = None
+            self._local.drawings = None
             self._local.batch = None
         if fault is not None:
             # Not the file's fault: it keeps its recorded state (what was not committed was rolled back) and
@@ -704,6 +706,11 @@ class Pipeline:
                 ack = self._ack(row, verdict, payslips=self._deliver_payslips(row, verdict, value))
             else:
                 ack = self._ack(row, verdict)
+        # drawn and written once the read is over: no transaction stays open while a document is drawn
+        for relative, made, kind, extra in self._local.drawings:
+            data = made if isinstance(made, bytes) else self._draw(made)
+            self._record_doc(kind, self._out(relative, data), row, **extra)
+        self._local.drawings.clear()
         final = "refused" if ack.outcome is Outcome.REFUSED else "delivered"
         self._write_ack(row, ack, then=partial(self.intake.finish, row.id, final, outcome=ack.outcome.value),
                         expect="computed")
@@ -734,18 +741,16 @@ class Pipeline:
                     funds = fund_totals(self.intake.contribution_amounts(stored.id))
                     notes += [n for n in self._contributions(decl).notes if n not in notes]
                     people = self.intake.line_people(stored.id)
-                pdf = self._draw(partial(
+                self._later(row, self.layout.declaration_pdf(
+                    row.subscriber, decl.employer, str(decl.period), reference, row.test), partial(
                     render_declaration_pdf, decl, reference=reference, employer_name=info["name"],
                     employer_address=info["address"],
                     received_at=row.received_at.astimezone(self.config.tz),
                     names={p: (ln, fn) for p, (_r, ln, fn) in people.items()},
                     registrations={p: r for p, (r, _ln, _fn) in people.items()},
-                    funds=funds, late=item.late, test=row.test))
-                written = self._out(self.layout.declaration_pdf(
-                    row.subscriber, decl.employer, str(decl.period), reference, row.test), pdf)
-                self._record_doc("declaration-pdf", written, row, employer_id=info["id"],
-                                 declaration_id=None if row.test else recorded[item.index].id,
-                                 period=str(decl.period))
+                    funds=funds, late=item.late, test=row.test),
+                    "declaration-pdf", employer_id=info["id"],
+                    declaration_id=None if row.test else recorded[item.index].id, period=str(decl.period))
             out.append(AckDeclaration(
                 index=item.index, employer=item.employer, period=item.period,
                 status=ItemStatus.ACCEPTED if item.accepted else ItemStatus.REFUSED,
@@ -771,18 +776,28 @@ class Pipeline:
             xml = render_payslip_xml(payslip, reference=reference, test=row.test)
             check_payslip_xml(xml)  # never deliver a payslip XML that breaks its own schema
             paths = {}
-            for suffix, data in (("pdf", self._draw(partial(render_payslip_pdf, payslip, reference=reference,
-                                                            test=row.test))), ("xml", xml)):
-                written = self._out(self.layout.payslip(
-                    row.subscriber, request.employer, str(request.period), request.registration, reference,
-                    row.test, suffix), data)
-                self._record_doc(f"payslip-{suffix}", written, row, employer_id=info["id"],
-                                 period=str(request.period))
-                paths[suffix] = written.path
+            pdf = partial(render_payslip_pdf, payslip, reference=reference, test=row.test)
+            for suffix, made in (("pdf", pdf), ("xml", xml)):
+                relative = self.layout.payslip(row.subscriber, request.employer, str(request.period),
+                                               request.registration, reference, row.test, suffix)
+                self._later(row, relative, made, f"payslip-{suffix}", employer_id=info["id"],
+                            period=str(request.period))
+                paths[suffix] = str(relative)
             out.append(AckPayslip(item.index, request.employer, str(request.period), request.registration,
                                   status, gross=payslip.gross, net=payslip.net, document=paths["pdf"],
                                   findings=item.findings))
         return out
+
+    def _later(self, row: FileRow, relative: Any, made: bytes | Callable[[], bytes], kind: str,
+               **extra: Any) -> None:
+        """A document of the file being delivered, drawn and written after the reads of its delivery (at once
+        outside ``process``)."""
+        later = getattr(self._local, "drawings", None)
+        if later is not None:
+            later.append((relative, made, kind, extra))
+        else:
+            self._record_doc(kind, self._out(relative, made if isinstance(made, bytes) else self._draw(made)),
+                             row, **extra)
 
     def _payslip(self, request: PayslipRequest) -> Payslip:
         """The payslip of an accepted request: pure given the records, so computed once per processing
