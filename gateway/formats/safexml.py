@@ -23,7 +23,9 @@ from typing import Any
 from lxml import etree
 
 from gateway.domain import Finding, Location
+from gateway.formats import xmllimits
 from gateway.formats.codes import finding
+from gateway.formats.xmllimits import XmlLimits
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _OTHER_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
@@ -83,7 +85,7 @@ class _RefuseAll(etree.Resolver):
         raise _Refused(system_url or public_id or "?")
 
 
-def _parser() -> etree.XMLParser:
+def _parser(target: object | None = None) -> etree.XMLParser:
     # A new parser per document: lxml parsers are not thread-safe and keep an error log.
     # collect_ids stays True: with libxml2 before 2.15, lxml implements collect_ids=False by setting
     # XML_SKIP_IDS in ctxt->loadsubset, and libxml2 loads the external DTD subset whenever loadsubset is
@@ -99,6 +101,7 @@ def _parser() -> etree.XMLParser:
         huge_tree=False,
         collect_ids=True,
         strip_cdata=True,
+        target=target,
     )
     parser.resolvers.add(_RefuseAll())
     return parser
@@ -174,8 +177,11 @@ def _prescan(data: bytes) -> tuple[list[Finding], list[Finding]]:
     return [], warnings
 
 
-def parse(data: bytes) -> Parsed | list[Finding]:
-    """Parse untrusted bytes: the document, or the findings that refuse it (never an exception)."""
+def parse(data: bytes, limits: XmlLimits = XmlLimits()) -> Parsed | list[Finding]:
+    """Parse untrusted bytes: the document, or the findings that refuse it (never an exception).
+
+    Nothing costly runs on a document over one of ``limits``: it is refused with the limit's code.
+    """
     kind = compressed_kind(data)
     if kind:
         return [
@@ -189,6 +195,13 @@ def parse(data: bytes) -> Parsed | list[Finding]:
     refusals, warnings = _prescan(data)
     if refusals:
         return refusals
+    if xmllimits.element_bound(data) > limits.max_elements:  # else the bytes alone prove it within
+        try:
+            etree.fromstring(data, _parser(xmllimits.ElementCounter(limits.max_elements)))
+        except xmllimits.TooManyElements:
+            return [xmllimits.too_many_elements(limits)]
+        except (_Refused, ValueError, etree.LxmlError):
+            pass  # not well formed, or a DOCTYPE: the parse below says so with its own code
     try:
         root = etree.fromstring(data, _parser())
     except _Refused:  # only a DOCTYPE can make libxml2 ask for an external resource
@@ -204,6 +217,9 @@ def parse(data: bytes) -> Parsed | list[Finding]:
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         return [doctype_forbidden(data)]  # past the prescan's reach: the parser read it, nothing else
+    over = xmllimits.after_parse(root, limits, data)
+    if over:
+        return [over]
     return Parsed(root, tuple(warnings))
 
 
@@ -225,17 +241,37 @@ def _syntax_finding(exc: etree.XMLSyntaxError) -> Finding:
     line, col = exc.position if exc.position else (exc.lineno, None)
     location = Location(line=line or None, column=col or None)
     message = (exc.msg or "").split(", line ")[0].strip()
-    if exc.code == etree.ErrorTypes.ERR_RESOURCE_LIMIT or "XML_PARSE_HUGE" in message:
-        what = "profondeur d'imbrication" if "depth" in message.lower() else "taille d'un texte"
-        expected = (
-            "au plus 256 niveaux d'éléments" if "depth" in message.lower() else "un texte de moins de 10 Mo"
-        )
-        return finding("XML_LIMIT_EXCEEDED", f"Limite de {what} dépassée.", location, expected)
+    limit = _parser_limit(exc.code, message)
+    if limit:
+        return finding("XML_LIMIT_EXCEEDED", limit[0], location, limit[1])
     if exc.code == etree.ErrorTypes.ERR_INVALID_ENCODING or "encoding" in message.lower():
         return finding(
             "XML_ENCODING_INVALID", "Octets invalides pour l'encodage UTF-8.", location, "UTF-8 valide"
         )
     return finding("XML_NOT_WELL_FORMED", f"XML mal formé: {message}", location)
+
+
+_TOO_BIG = {  # libxml2's "... too big found" errors (huge_tree off), by what was too big
+    etree.ErrorTypes.ERR_COMMENT_NOT_FINISHED: "un commentaire",
+    etree.ErrorTypes.ERR_PI_NOT_FINISHED: "une instruction de traitement",
+    etree.ErrorTypes.ERR_CDATA_NOT_FINISHED: "une section CDATA",
+}
+
+
+def _parser_limit(code: int, message: str) -> tuple[str, str] | None:
+    """The message and "expected" of one of libxml2's own limits (huge_tree off), if the error is one."""
+    ten_mb = f"au plus {xmllimits.LIBXML2_MAX_TEXT} octets"
+    if code in _TOO_BIG and "too big" in message:  # the same codes also mean "not closed"
+        return f"Limite de l'analyseur dépassée : {_TOO_BIG[code]} de plus de 10 Mo.", ten_mb
+    if code == etree.ErrorTypes.ERR_RESOURCE_LIMIT or "XML_PARSE_HUGE" in message:
+        if "depth" in message.lower():
+            depth = xmllimits.LIBXML2_MAX_DEPTH
+            return (
+                f"Imbrication de plus de {depth} niveaux d'éléments : limite de profondeur dépassée.",
+                f"au plus {depth} niveaux d'éléments",
+            )
+        return "Limite de l'analyseur dépassée : un texte ou une valeur de plus de 10 Mo.", ten_mb
+    return None
 
 
 def xinclude_elements(root: etree._Element) -> list[etree._Element]:
