@@ -68,6 +68,39 @@ def test_attribute_limit_is_the_configured_one() -> None:
     assert codes(data, xml_max_attributes=9) == ["XML_TOO_MANY_ATTRIBUTES"]
 
 
+# --- Explanations stop at the cap -------------------------------------------------------------------
+
+
+def test_explain_builds_no_more_than_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """5,000 bad values: 100 findings, 5,000 counted, and xmlschema asked about 100 nodes at most."""
+    asked: list[object] = []
+    built = 0
+    recheck = xsd._recheck
+
+    def spy(sch: object, node: object):  # type: ignore[no-untyped-def]
+        nonlocal built
+        asked.append(node)
+        for error in recheck(sch, node):  # type: ignore[arg-type]
+            built += 1
+            yield error
+
+    monkeypatch.setattr(xsd, "_recheck", spy)
+    result = formats.read(declaration(employees=5_000, gross="-1"), "x.xml")
+    assert len(result.findings) == 100 and result.total_findings == 5_000
+    assert {f.code for f in result.findings} == {"XML_SCHEMA"}
+    # In proportion to the cap, not to the file: a bad amount fails its pattern and its facet (2 errors).
+    assert len(asked) <= 100 and built <= 2 * 100
+
+
+def test_explain_stops_inside_one_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sixty bad attributes on one element, a cap of 10: the iteration stops at the cap."""
+    attributes = "".join(f' a{i}="v"' for i in range(60))
+    root = safexml.parse(declaration(root_attributes=attributes))
+    assert isinstance(root, safexml.Parsed) and not xsd.is_valid("declaration", root.root)
+    found, total = xsd.explain("declaration", root.root, limit=10)
+    assert len(found) == 10 and total == 60
+
+
 # --- Elements ---------------------------------------------------------------------------------------
 
 
