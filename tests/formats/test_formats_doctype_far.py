@@ -110,13 +110,15 @@ def test_far_doctype_answers_the_same_whatever_the_target(tmp_path: Path) -> Non
     for target in ("/etc/passwd", str(tmp_path / "missing.dtd"), str(tmp_path)):
         result = formats.read(far_doctype(target), "far.xml")
         answers.add(tuple((f.code, f.message, f.location.line) for f in result.findings))
-    assert answers == {(("XML_DOCTYPE_FORBIDDEN", "Déclaration DOCTYPE interdite (pas de DTD ni d'entités).", 3),)}
+    refusal = ("XML_DOCTYPE_FORBIDDEN", "Déclaration DOCTYPE interdite (pas de DTD ni d'entités).", 3)
+    assert answers == {(refusal,)}
 
 
 def test_far_internal_subset_refused_unexpanded(canary: Canary) -> None:
     data = (
         PADDING
-        + f'<!DOCTYPE d [<!ENTITY % p SYSTEM "file://{canary.path}"> %p; <!ENTITY e "{"x" * 1000}">]>\n'.encode()
+        + f'<!DOCTYPE d [<!ENTITY % p SYSTEM "file://{canary.path}"> %p;'.encode()
+        + f'<!ENTITY e "{"x" * 1000}">]>\n'.encode()
         + b'<declarations xmlns="urn:csm-gateway:declaration:1">' + b"&e;" * 10_000 + b"</declarations>"
     )
     result = formats.read(data, "far.xml")
