@@ -59,6 +59,10 @@ class IntakeSection:
     temporaries_max_age_seconds: float = 3600.0
     max_file_bytes: int = 50 * 1024 * 1024
     max_csv_rows: int = 200_000
+    xml_max_elements: int = 2_000_000
+    xml_max_attributes: int = 64
+    xml_max_depth: int = 32
+    xml_max_text_chars: int = 1_048_576
     workers: int = 0
     worker_memory_mb: int = 1024
     worker_cpu_seconds: int = 120
@@ -220,6 +224,13 @@ _CHECKS: dict[tuple[str, str], typing.Callable[[object], str | None]] = {
        for key in ("max_connections", "max_connections_per_address", "max_unauthenticated_per_address",
                    "max_sessions_per_subscriber", "max_open_handles", "max_failed_logins")},
     ("remote", "retries"): lambda v: None if int(v) >= 0 else "un nombre positif ou nul",  # type: ignore[call-overload]
+    ("intake", "xml_max_elements"): lambda v: None if int(v) >= 1 else "au moins 1",  # type: ignore[call-overload]
+    ("intake", "xml_max_attributes"): lambda v: None if int(v) >= 1 else "au moins 1",  # type: ignore[call-overload]
+    # libxml2 stops at 256 levels and 10,000,000 bytes per text (huge_tree off): a setting above means nothing.
+    ("intake", "xml_max_depth"): lambda v: None if 1 <= int(v) <= 256 else "entre 1 et 256",  # type: ignore[call-overload]
+    ("intake", "xml_max_text_chars"): lambda v: (  # type: ignore[call-overload]
+        None if 1 <= int(v) <= 10_000_000 else "entre 1 et 10000000"  # type: ignore[call-overload]
+    ),
 }
 
 

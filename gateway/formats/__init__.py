@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from gateway.domain import FileFormat, FileKind, Finding, Location, ReadResult
 from gateway.formats import csvreader, safexml
 from gateway.formats.codes import CODES, MAX_FINDINGS, cap, finding
+from gateway.formats.xmllimits import XmlLimits
 from gateway.formats.xsd import compile_all
 
 if TYPE_CHECKING:
@@ -51,10 +52,27 @@ class Limits:
     max_csv_rows: int = 200_000
     max_field_chars: int = 256
     max_findings: int = MAX_FINDINGS
+    xml_max_elements: int = XmlLimits.max_elements
+    xml_max_attributes: int = XmlLimits.max_attributes
+    xml_max_depth: int = XmlLimits.max_depth
+    xml_max_text_chars: int = XmlLimits.max_text_chars
 
     @classmethod
     def from_config(cls, intake: IntakeSection) -> Limits:
-        return cls(max_file_bytes=intake.max_file_bytes, max_csv_rows=intake.max_csv_rows)
+        return cls(
+            max_file_bytes=intake.max_file_bytes,
+            max_csv_rows=intake.max_csv_rows,
+            xml_max_elements=intake.xml_max_elements,
+            xml_max_attributes=intake.xml_max_attributes,
+            xml_max_depth=intake.xml_max_depth,
+            xml_max_text_chars=intake.xml_max_text_chars,
+        )
+
+    @property
+    def xml(self) -> XmlLimits:
+        return XmlLimits(
+            self.xml_max_elements, self.xml_max_attributes, self.xml_max_depth, self.xml_max_text_chars
+        )
 
 
 @dataclass(frozen=True)
@@ -158,7 +176,7 @@ def sniff(data: bytes, name: str, limits: Limits) -> Sniff | ReadResult:
             ],
         )
     if safexml.looks_like_xml(data):
-        parsed = safexml.parse(data)
+        parsed = safexml.parse(data, limits.xml)
         if isinstance(parsed, list):
             return refused(None, parsed, fmt=FileFormat.XML)
         return Sniff(name, data, FileFormat.XML, root=parsed.root, warnings=parsed.warnings)

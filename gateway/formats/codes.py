@@ -28,6 +28,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "XML_ENCODING_INVALID": (E, "Octets invalides pour l'encodage UTF-8"),
     "XML_NUL_BYTE": (E, "Octet nul dans le fichier"),
     "XML_LIMIT_EXCEEDED": (E, "Limite de profondeur ou de taille de texte dépassée"),
+    "XML_TOO_MANY_ELEMENTS": (E, "Trop d'éléments dans le fichier"),
+    "XML_TOO_MANY_ATTRIBUTES": (E, "Trop d'attributs sur un élément"),
     "XML_XINCLUDE_FORBIDDEN": (E, "XInclude interdit"),
     "XML_PI_IGNORED": (W, "Instruction de traitement ignorée"),
     "XML_SCHEMA": (E, "Non conforme au schéma XSD"),

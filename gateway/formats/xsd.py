@@ -9,6 +9,7 @@ from bytes with a resolver that refuses everything, and instance location hints 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -160,6 +161,8 @@ def explain(name: str, root: etree._Element, limit: int = MAX_FINDINGS) -> tuple
         message = entry.message or ""
         attr = _LXML_ATTR.search(message)
         keys.add((entry.path or str(entry.line), attr.group(1) if attr else ""))
+        if len(units) + len(orphans) >= limit:
+            continue  # each node gives at least one finding: the rest are only counted
         node = _resolve(tree, entry.path)
         if node is None:
             orphans.append(
@@ -176,6 +179,8 @@ def explain(name: str, root: etree._Element, limit: int = MAX_FINDINGS) -> tuple
             break
         before = len(kept)
         for error in _recheck(sch, node):
+            if len(kept) >= limit:
+                break  # iter_errors is lazy: the errors past the cap are never built
             elem = error.elem
             attr_name = _attribute_of(error)
             key = (id(elem), attr_name or "")
@@ -206,21 +211,24 @@ def _resolve(tree: etree._ElementTree, path: str | None) -> etree._Element | Non
     return found[0] if isinstance(found, list) and found and isinstance(found[0], etree._Element) else None
 
 
-def _recheck(sch: Schema, node: etree._Element) -> list[Any]:
-    """xmlschema's errors for one node (its attributes, content model or value), not its descendants."""
+def _recheck(sch: Schema, node: etree._Element) -> Iterator[Any]:
+    """xmlschema's errors for one node (its attributes, content model or value), not its descendants.
+
+    Lazy, so the caller stops at its cap. xmlschema builds a repr of the element's attributes for each
+    error, so an element with many bad attributes costs their square: the attribute limit of
+    :mod:`.xmllimits` keeps that number small before this ever runs.
+    """
     steps = []
     current: etree._Element | None = node
     while current is not None:
         steps.append(str(current.tag))
         current = current.getparent()
     try:
-        return list(
-            sch.detail.iter_errors(
-                node, schema_path="/" + "/".join(reversed(steps)), max_depth=1, use_location_hints=False
-            )
+        yield from sch.detail.iter_errors(
+            node, schema_path="/" + "/".join(reversed(steps)), max_depth=1, use_location_hints=False
         )
     except (xmlschema.XMLSchemaException, KeyError, ValueError, TypeError):
-        return []
+        return
 
 
 _ATTR = re.compile(r"^attribute ([\w.:-]+)=")
