@@ -12,10 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-# OpenSSH (client and server, for the SFTP tests) and poppler (PDF → PNG), from Debian, when missing.
+# OpenSSH (client and server, for the SFTP tests), poppler (PDF → PNG) and strace (the parser opens no file a
+# hostile DOCTYPE names), from Debian, when missing.
 system-deps:
 	@missing=""; \
-	for c in sshd:openssh-server sftp:openssh-client pdftoppm:poppler-utils sshpass:sshpass; do \
+	for c in sshd:openssh-server sftp:openssh-client pdftoppm:poppler-utils sshpass:sshpass strace:strace; do \
 	  command -v $${c%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${c%%:*} ] || missing="$$missing $${c##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
