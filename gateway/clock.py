@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 FAKE_NOW_VAR = "GATEWAY_FAKE_NOW"  # ISO datetime with offset, for tests that drive a real process
@@ -19,7 +19,7 @@ class Clock:
         """Aware, in the gateway's zone (Europe/Monaco by default)."""
         if self.fixed is not None:
             return self.fixed.astimezone(self.tz)
-        return datetime.now(timezone.utc).astimezone(self.tz)
+        return datetime.now(UTC).astimezone(self.tz)
 
     def today(self) -> date:
         return self.now().date()

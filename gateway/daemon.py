@@ -16,9 +16,9 @@ from typing import Any
 
 from gateway import formats
 from gateway.config import Config
-from gateway.log import get_logger
 from gateway.faults import InfrastructureFault
 from gateway.health import Health
+from gateway.log import get_logger
 from gateway.pipeline import Pipeline, wait_for_work
 from gateway.receive import Releases
 from gateway.store.repo import Store
@@ -136,7 +136,7 @@ def _intake(pipeline: Pipeline, health: Health) -> float:
     at its recorded state (said once per outage), an unexpected error is logged with its traceback."""
     try:
         summary = pipeline.run_once()
-    except Exception as exc:  # noqa: BLE001 - a bug in a batch must not stop the intake of every subscriber
+    except Exception as exc:
         log.exception("intake.batch_crashed", error=type(exc).__name__)
         pipeline.outage.fault(InfrastructureFault(f"{type(exc).__name__}: {exc}"[:500], "internal"))
         health.write(pipeline.outage)

@@ -6,7 +6,7 @@ Icelandic letters, an ampersand and markup-like characters in a company name.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from gateway.store.repo import EmployeeRow, PermitRow, Store
 
@@ -52,7 +52,7 @@ def load(store: Store, since: date = date(2024, 1, 1)) -> bool:
     """Load the demo records; False (and nothing written) when they are already there."""
     if any(s["number"] == FIRM[0] for s in store.list_subscribers()):
         return False
-    verified = datetime(2024, 1, 2, 9, 0, tzinfo=timezone.utc)
+    verified = datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
     for number, name, email in (FIRM, SELF):
         store.add_subscriber(number, name, email=email, password=PASSWORD)
         store.set_email(number, email, code=None, verified_at=verified)

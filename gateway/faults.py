@@ -41,7 +41,8 @@ class InfrastructureFault(GatewayError):
 
 def reason_of(exc: BaseException) -> str | None:
     """``"database"`` or ``"storage"`` when ``exc`` (or what caused it) is a fault of the infrastructure."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, TimeoutError as PoolTimeout
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     from gateway.errors import DatabaseUnavailable
 

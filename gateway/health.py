@@ -11,7 +11,7 @@ import json
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class Health:
         self._degraded_since: str | None = None
 
     def write(self, outage: Outage, batch: str | None = None) -> None:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         if batch:
             self._last_batch = batch
         if outage.degraded and self._degraded_since is None:

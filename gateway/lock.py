@@ -9,7 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 from gateway.config import Config
 from gateway.errors import AlreadyRunning
@@ -22,7 +22,7 @@ class InstanceLock:
             self.path = Path(config.database_url.split("///", 1)[1] + ".lock")
         self._fd: int | None = None
 
-    def __enter__(self) -> InstanceLock:
+    def __enter__(self) -> Self:
         if self.path is None:
             return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +42,7 @@ class InstanceLock:
         self._fd = fd
         return self
 
-    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

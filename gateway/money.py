@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
-EURO = Decimal("1")
+EURO = Decimal(1)
 ZERO = Decimal("0.00")
 
 

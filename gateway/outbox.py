@@ -15,8 +15,8 @@ to a safe form (letters, digits, ``._-``) and never used as a path.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from gateway.files import DurableWrites, atomic_write, safe_name, sha256_bytes

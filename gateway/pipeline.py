@@ -365,7 +365,7 @@ class Pipeline:
         received_at = datetime.fromtimestamp(claimed.claimed_at, self.config.tz) \
             if self.clock.fixed is None else self.clock.now()
         try:
-            file_id, reference = self.intake.insert_received(
+            _file_id, reference = self.intake.insert_received(
                 subscriber_id=state[0], subscriber=claimed.subscriber, name=claimed.name, size=size,
                 sha256=sha, stored_path=str(claimed.path), run_id=summary.run_id, received_at=received_at)
         except Duplicate as dup:
@@ -441,7 +441,7 @@ class Pipeline:
                     self.intake.set_state(row.id, **states)
             if row.state == "computed":
                 row = self._after("computed", self._deliver(row))
-        except Exception as exc:  # noqa: BLE001 - a bug parks the file, the batch goes on
+        except Exception as exc:
             fault = as_fault(exc)
             if fault is None:
                 log.exception("file.bug", reference=row.reference, state=row.state, error=type(exc).__name__)
@@ -450,7 +450,7 @@ class Pipeline:
                     row = self.intake.file(file_id)
                     if row.state not in TERMINAL:
                         return "held", row.reference
-                except Exception as again:  # noqa: BLE001 - parking it met a fault: the file waits instead
+                except Exception as again:
                     fault = as_fault(again)
                     if fault is None:
                         raise
@@ -955,7 +955,7 @@ class Pipeline:
         """End a file that could not be processed: its acknowledgement, then its final state."""
         try:
             self._write_ack(row, ack)
-        except Exception as exc:  # noqa: BLE001 - the end of the file must still be recorded
+        except Exception as exc:
             if as_fault(exc) is not None:
                 raise
             log.exception("file.conclude_ack_error", reference=row.reference)

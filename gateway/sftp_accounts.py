@@ -41,7 +41,7 @@ class StoreAuthenticator:
         if needs_rehash(stored):  # an earlier scrypt hash: Argon2id from now on (the password is known here)
             try:
                 self.store.set_password(username, password)
-            except Exception:  # noqa: BLE001 - the login stands; the next one tries again
+            except Exception:
                 log.exception("sftp.auth.rehash_failed", subscriber=username)
         return self._account(username, verified)
 

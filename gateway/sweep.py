@@ -13,6 +13,7 @@ import os
 import stat
 import time
 from pathlib import Path
+
 from gateway.config import Config
 from gateway.files import TMP_PREFIX
 from gateway.log import EventLogger

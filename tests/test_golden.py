@@ -18,7 +18,6 @@ from lxml import etree
 
 from gateway.domain import (
     ContributionLine,
-    Payslip,
     Declaration,
     ElementKind,
     EmployeeLine,
@@ -26,6 +25,7 @@ from gateway.domain import (
     EventType,
     Overtime,
     PayElement,
+    Payslip,
     PayslipRequest,
     Period,
 )

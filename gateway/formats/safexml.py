@@ -177,7 +177,10 @@ def _prescan(data: bytes) -> tuple[list[Finding], list[Finding]]:
     return [], warnings
 
 
-def parse(data: bytes, limits: XmlLimits = XmlLimits()) -> Parsed | list[Finding]:
+DEFAULT_LIMITS = XmlLimits()
+
+
+def parse(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> Parsed | list[Finding]:
     """Parse untrusted bytes: the document, or the findings that refuse it (never an exception).
 
     Nothing costly runs on a document over one of ``limits``: it is refused with the limit's code.

@@ -18,6 +18,7 @@ limit, reported with the same code as a text too long, by :mod:`.safexml`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from lxml import etree
 
 from gateway.domain import Finding, Location

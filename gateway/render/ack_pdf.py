@@ -14,9 +14,9 @@ from reportlab.lib.units import mm
 
 from gateway.domain import (
     AckDeclaration,
-    AppliedValue,
     Acknowledgement,
     AckPayslip,
+    AppliedValue,
     FileKind,
     Finding,
     ItemStatus,

@@ -31,12 +31,11 @@ from xml.sax.saxutils import escape
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import escapePDF, fp_str, instanceStringWidthTTF
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase import pdfdoc
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTFont, makeToUnicodeCMap
-from reportlab.lib.rl_accel import escapePDF, fp_str, instanceStringWidthTTF
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -264,7 +263,7 @@ def _memoize_pdfdoc_encoding() -> None:
         return
     cache: dict[str, bytes] = {}
 
-    def pdfdocEnc(x: Any) -> Any:  # noqa: N802 - ReportLab's name
+    def pdfdocEnc(x: Any) -> Any:
         if type(x) is not str:
             return encode(x)
         data = cache.get(x)

@@ -15,7 +15,6 @@ from lxml import etree
 from gateway.errors import RenderError, SchemaError
 from gateway.formats.xsd import schemas_dir
 
-
 _CENT = Decimal("0.01")
 
 

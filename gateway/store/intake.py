@@ -189,11 +189,11 @@ class IntakeStore:
             reference = new_reference(received_at, subscriber, sha256, salt=secrets.token_hex(4) if attempt else "")
             try:
                 with self.store.tx(savepoint=True) as s:  # a caller's unit goes on after a duplicate
-                    file_id = _run(s, _Q.insert_file, dict(
-                        reference=reference, subscriber_id=subscriber_id, original_name=name[:255], size=size,
-                        sha256=sha256, state="received", stored_path=stored_path, run_id=run_id,
-                        received_at=received_at, updated_at=utcnow(), test=False, total_findings=0,
-                    )).inserted_primary_key[0]
+                    file_id = _run(s, _Q.insert_file, {
+                        "reference": reference, "subscriber_id": subscriber_id, "original_name": name[:255], "size": size,
+                        "sha256": sha256, "state": "received", "stored_path": stored_path, "run_id": run_id,
+                        "received_at": received_at, "updated_at": utcnow(), "test": False, "total_findings": 0,
+                    }).inserted_primary_key[0]
                     _run(s, _Q.insert_claim, {"received_file_id": file_id})
                     return int(file_id), reference
             except Exception as exc:  # StoreError wrapping IntegrityError
@@ -234,19 +234,18 @@ class IntakeStore:
                     with self.store.tx() as s:
                         _run(s, _Q.drop_claim, {"file_id": file_id})
             return
-        with self.store.engine.connect() as conn:
-            with conn.begin():
-                file_id = conn.execute(
-                    select(IntakeClaim.received_file_id)
-                    .where(IntakeClaim.received_file_id.not_in(list(exclude)))
-                    .order_by(IntakeClaim.received_file_id).limit(1).with_for_update(skip_locked=True)
-                ).scalar()
-                yield file_id
-                if file_id is not None:
-                    left = conn.execute(select(ReceivedFile.state, ReceivedFile.error)
-                                        .where(ReceivedFile.id == file_id)).first()
-                    if left is not None and (left[0] in TERMINAL or left[1] is not None):
-                        conn.execute(delete(IntakeClaim).where(IntakeClaim.received_file_id == file_id))
+        with self.store.engine.connect() as conn, conn.begin():
+            file_id = conn.execute(
+                select(IntakeClaim.received_file_id)
+                .where(IntakeClaim.received_file_id.not_in(list(exclude)))
+                .order_by(IntakeClaim.received_file_id).limit(1).with_for_update(skip_locked=True)
+            ).scalar()
+            yield file_id
+            if file_id is not None:
+                left = conn.execute(select(ReceivedFile.state, ReceivedFile.error)
+                                    .where(ReceivedFile.id == file_id)).first()
+                if left is not None and (left[0] in TERMINAL or left[1] is not None):
+                    conn.execute(delete(IntakeClaim).where(IntakeClaim.received_file_id == file_id))
 
     def finish(self, file_id: int, state: str, **values: Any) -> None:
         """The file's final state; on SQLite its claim is dropped in the same transaction (on PostgreSQL the
@@ -342,13 +341,13 @@ class IntakeStore:
                 if employer_id is None:
                     employer_id = _run(s, _Q.employer_id, {"number": decl.employer}).scalar()
                 assert employer_id is not None, "checked by the rules"
-                declaration_id = _run(s, _Q.insert_declaration, dict(
-                    reference=reference, received_file_id=file_id, employer_id=employer_id, period=str(decl.period),
-                    kind=kind, corrects_id=corrects_id, reason=reason, position=decl.index, late=late,
-                    employees=len(decl.lines),
-                    total_gross=decl.total_gross, total_hours=decl.total_hours, received_at=received_at,
-                    recorded_at=recorded_at,
-                )).inserted_primary_key[0]
+                declaration_id = _run(s, _Q.insert_declaration, {
+                    "reference": reference, "received_file_id": file_id, "employer_id": employer_id, "period": str(decl.period),
+                    "kind": kind, "corrects_id": corrects_id, "reason": reason, "position": decl.index, "late": late,
+                    "employees": len(decl.lines),
+                    "total_gross": decl.total_gross, "total_hours": decl.total_hours, "received_at": received_at,
+                    "recorded_at": recorded_at,
+                }).inserted_primary_key[0]
                 self._add_lines(s, declaration_id, employer_id, decl, recorded_at)
                 return int(declaration_id)
         except Exception as exc:
@@ -547,11 +546,11 @@ class IntakeStore:
                 return
             line_ids = dict(_run(s, _Q.line_ids, {"declaration_id": declaration_id}).all())
             if result.lines:  # one executemany: several rows per employee
-                _run(s, _Q.insert_contributions, [dict(
-                    declaration_id=declaration_id, line_id=line_ids.get(c.line_position or -1), fund=c.fund,
-                    share=c.share.value, base=c.base, ceiling=c.ceiling, rate=c.rate, amount=c.amount,
-                    rate_parameter=c.rate_use.parameter, rate_since=c.rate_use.since, rate_source=c.rate_use.source,
-                ) for c in result.lines])
+                _run(s, _Q.insert_contributions, [{
+                    "declaration_id": declaration_id, "line_id": line_ids.get(c.line_position or -1), "fund": c.fund,
+                    "share": c.share.value, "base": c.base, "ceiling": c.ceiling, "rate": c.rate, "amount": c.amount,
+                    "rate_parameter": c.rate_use.parameter, "rate_since": c.rate_use.since, "rate_source": c.rate_use.source,
+                } for c in result.lines])
             _run(s, _Q.set_computed, {"declaration_id": declaration_id, "computed_at": computed_at})
 
     def contribution_amounts(self, declaration_id: int) -> list[StoredAmount]:

@@ -338,12 +338,11 @@ class JobsStore:
                                                                 Notification.sent_at.is_(None))) is not None
             yield NotificationClaim(self, notification_id, None) if unsent else None
             return
-        with self.store.engine.connect() as conn:
-            with conn.begin():
-                got = conn.execute(
-                    select(Notification.id).where(Notification.id == notification_id, Notification.sent_at.is_(None))
-                    .with_for_update(skip_locked=True)).scalar() is not None
-                yield NotificationClaim(self, notification_id, conn) if got else None
+        with self.store.engine.connect() as conn, conn.begin():
+            got = conn.execute(
+                select(Notification.id).where(Notification.id == notification_id, Notification.sent_at.is_(None))
+                .with_for_update(skip_locked=True)).scalar() is not None
+            yield NotificationClaim(self, notification_id, conn) if got else None
 
     def mark_sent(self, notification_id: int, now: datetime) -> None:
         with self.store.tx() as s:

@@ -81,11 +81,11 @@ def test_sigterm_mid_batch_finishes_the_files_in_hand_and_leaves_the_rest(tmp_pa
     text = log.read_text()
     assert proc.returncode == 0, text[-3000:]
     assert "file.failed" not in text and "worker_lost" not in text, text[-3000:]
-    acks = lambda: sorted(p.name for p in config.outbox.rglob("*.ack.xml"))  # noqa: E731
+    acks = lambda: sorted(p.name for p in config.outbox.rglob("*.ack.xml"))
     first = acks()
     assert 0 < len(first) < 60, "stopped mid-batch, after some files"
     done = subprocess.run([sys.executable, "-m", "gateway", "--config", str(path), "intake", "--once"],
-                          capture_output=True, text=True, env=env, timeout=300)
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode in (0, 1), done.stderr
     names = [n.split(".")[0] for n in acks()]
     assert sorted(names) == [f"f{i:02d}" for i in range(60)], "each file answered once"

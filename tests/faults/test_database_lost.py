@@ -16,8 +16,8 @@ from gateway.health import instances
 from gateway.store.db import make_engine
 from tests.conftest import PG_SERVER_URL, PG_URL
 from tests.faults.kit import (
-    daemon_log,
     check_each_once,
+    daemon_log,
     drop_declarations,
     home_with_employers,
     start_daemon,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from gateway import config as config_mod
 from gateway.store import db

@@ -46,7 +46,7 @@ def _strace() -> str | None:
     tool = shutil.which("strace")
     if tool is None:
         return None
-    probe = subprocess.run([tool, "-f", "-o", os.devnull, "true"], capture_output=True, timeout=30)
+    probe = subprocess.run([tool, "-f", "-o", os.devnull, "true"], capture_output=True, timeout=30, check=False)
     return tool if probe.returncode == 0 else None  # ptrace may be forbidden in a container
 
 

@@ -152,9 +152,9 @@ def test_a_broken_file_is_refused_with_a_located_finding(config, demo_store) -> 
 
 
 def test_csv_declaration(config, demo_store) -> None:  # type: ignore[no-untyped-def]
-    csv = ("employer;period;registration;last_name;first_name;birth_date;director;gross;hours;event;event_start;event_end\n"
-           "104512;11/2026;2001234;;;;;3250,00;169;sickness;10/11/2026;14/11/2026\n"
-           "104512;11/2026;2001234;;;;;;;paid-leave;20/11/2026;21/11/2026\n").encode()
+    csv = (b"employer;period;registration;last_name;first_name;birth_date;director;gross;hours;event;event_start;event_end\n"
+           b"104512;11/2026;2001234;;;;;3250,00;169;sickness;10/11/2026;14/11/2026\n"
+           b"104512;11/2026;2001234;;;;;;;paid-leave;20/11/2026;21/11/2026\n")
     drop(config, "100001", "novembre.csv", csv)
     assert pipeline(config, demo_store).run_once().outcomes == {"accepted": 1}
     with demo_store.tx() as s:
@@ -231,7 +231,6 @@ def test_acknowledgement_bytes_are_deterministic(config, demo_store, name) -> No
 
 def test_unverified_subscriber_is_refused_until_it_proves_its_address(config, demo_store) -> None:  # type: ignore[no-untyped-def]
     from gateway.verification import set_email
-
     from tests.intake.helpers import NOW
 
     code = set_email(demo_store, "100001", "paie@cabinet.example", NOW)

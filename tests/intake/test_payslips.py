@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 from lxml import etree
-from sqlalchemy import select
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from gateway.store.models import ReceivedFile
 from tests.intake.helpers import drop, outbox_files, payslips_of, pipeline
@@ -54,12 +54,12 @@ def test_payslip_request_to_pdfs(config, demo_store) -> None:  # type: ignore[no
 P = {"p": "urn:csm-gateway:payslip-result:1"}
 
 CSV = (
-    "employer;period;registration;hourly_rate;hours;overtime_25_hours;overtime_50_hours;element_kind;"
-    "element_label;element_amount\n"
-    "104513;2026-11;2002001;19,5;151,67;8;;bonus;Prime;250\n"
-    "104513;2026-11;2002001;;;;;deduction;Retenue;120,5\n"
-    "104513;11/2026;2002002;21,1234;169;;2,5;;;\n"
-).encode()
+    b"employer;period;registration;hourly_rate;hours;overtime_25_hours;overtime_50_hours;element_kind;"
+    b"element_label;element_amount\n"
+    b"104513;2026-11;2002001;19,5;151,67;8;;bonus;Prime;250\n"
+    b"104513;2026-11;2002001;;;;;deduction;Retenue;120,5\n"
+    b"104513;11/2026;2002002;21,1234;169;;2,5;;;\n"
+)
 
 
 def test_every_delivered_payslip_xml_is_valid_against_its_schema(config, demo_store) -> None:  # type: ignore[no-untyped-def]

@@ -308,7 +308,7 @@ def test_a_held_file_never_copied_goes_back_to_the_inbox(tmp_path: Path, inbox: 
 
 
 def test_a_copied_file_is_an_orphan_and_its_held_original_goes(tmp_path: Path, inbox: Path) -> None:
-    hold, meta = held_by_a_dead_process(tmp_path, inbox, "novembre.xml", WHOLE)
+    hold, _meta = held_by_a_dead_process(tmp_path, inbox, "novembre.xml", WHOLE)
     hold.with_suffix(".data").write_bytes(WHOLE)
     (orphan,) = orphans(tmp_path / "jobs", set())
     assert orphan.path == hold.with_suffix(".data") and orphan.name == "novembre.xml"

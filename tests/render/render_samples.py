@@ -248,7 +248,7 @@ def applied_rates() -> tuple[AppliedValue, ...]:
                      label="Taux chômage salarial"),
         AppliedValue("unemployment/employer", date(2025, 1, 1), D("0.04"), "rate", src,
                      label="Taux chômage patronal"),
-        AppliedValue("working_time/monthly_hours", date(2000, 2, 1), D("169"), "hours", src,
+        AppliedValue("working_time/monthly_hours", date(2000, 2, 1), D(169), "hours", src,
                      label="Durée mensuelle à temps plein"),
     )
 
