@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -48,9 +49,10 @@ def small_tmpfs(where: Path, size: str) -> Iterator[Path]:
 
 
 def fill(folder: Path) -> Path:
-    """Fill the file system under ``folder`` to the last block."""
+    """Fill the file system under ``folder`` to the last block (the filler file is made beforehand, when the
+    test starts: on a file system already full not even an empty file can be made)."""
     filler = folder / "filler.bin"
-    with open(filler, "wb") as out:
+    with open(filler, "ab") as out:
         try:
             while True:
                 out.write(b"\0" * 65536)
@@ -82,6 +84,7 @@ def wait_degraded(config: config_mod.Config, proc: subprocess.Popen[str], timeou
 def test_a_full_outbox_parks_nothing_and_the_files_go_on_once_space_is_back(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with small_tmpfs(home / "outbox", "16m"):
+        (home / "outbox" / "filler.bin").touch()
         path, config = home_with_employers(home, FILES, extra=EXTRA)
         filler = fill(config.outbox)
         drop_declarations(config, FILES)
@@ -110,11 +113,14 @@ def test_a_full_outbox_parks_nothing_and_the_files_go_on_once_space_is_back(tmp_
 def test_a_full_disk_under_the_database_parks_nothing_and_the_intake_resumes(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with small_tmpfs(tmp_path / "db", "16m") as db:
+        (db / "filler.bin").touch()
         path, config = home_with_employers(home, FILES, extra=EXTRA, url=f"sqlite:///{db}/gateway.db")
         proc = start_daemon(path)
         try:
             drop_declarations(config, 2)  # the daemon at work, then the disk fills under it
             assert wait_for_states(config, {"delivered": 2}, 30, alive=[proc]) == {"delivered": 2}
+            used = {p.name: p.stat().st_size for p in db.iterdir()}
+            assert shutil.disk_usage(db).free > 4 << 20, f"the database filled the disk by itself: {used}"
             filler = fill(db)
             drop_declarations(config, FILES - 2, start=2)
             assert wait_degraded(config, proc) == "database"
