@@ -19,7 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.errors import ConfigError
-from gateway.schedule import TRIGGER_FIELDS, JobsSection
+from gateway.triggers import TRIGGER_FIELDS, JobsSection
 
 ENV_VAR = "GATEWAY_CONFIG"
 
@@ -260,7 +260,7 @@ _CHECKS.update({
 
 
 def _trigger_problem(value: object) -> str | None:
-    from gateway.schedule import parse_trigger
+    from gateway.triggers import parse_trigger
 
     try:
         parse_trigger(str(value), ZoneInfo("UTC"))

@@ -47,6 +47,7 @@ from typing import Any
 
 from gateway import formats, outbox
 from gateway.clock import Clock, system_clock
+from gateway.codes import cap, finding
 from gateway.config import Config
 from gateway.domain import (
     AckDeclaration,
@@ -69,7 +70,6 @@ from gateway.domain import (
 from gateway.errors import GatewayError, RateError, TechnicalError
 from gateway.faults import InfrastructureFault, Outage, as_fault
 from gateway.files import atomic_write
-from gateway.formats.codes import cap, finding
 from gateway.log import get_logger
 from gateway.receive import Claimed, Releases, RunFolder, claim_many, orphans, read_claimed, scan
 from gateway.render.ack_pdf import render_ack_pdf

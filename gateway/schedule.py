@@ -1,4 +1,4 @@
-"""The job table (``[jobs]`` in config) and the APScheduler 3 scheduler built from it.
+"""The APScheduler 3 scheduler built from the job table (``[jobs]`` in config, its types in ``triggers.py``).
 
 Triggers are written ``cron:<minute> <hour> <day> <month> <day of week>`` or ``interval:<seconds>``, in the
 gateway's time zone (Europe/Monaco). Monthly jobs run daily and decide themselves whether their date has
@@ -13,65 +13,16 @@ releases the lock server-side, and the run's end (which tries to unlock) never r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from gateway.errors import ConfigError
 from gateway.log import get_logger
+from gateway.triggers import jobs_section, parse_trigger
 
-if TYPE_CHECKING:  # config.py imports JobsSection from here: no runtime import back
+if TYPE_CHECKING:
     from gateway.config import Config
     from gateway.store.repo import Store
 
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class JobsSection:
-    """``[jobs]``: one trigger per job ("" disables it), and how late runs are handled."""
-
-    intake: str = "interval:60"
-    prefill: str = "cron:0 6 * * *"
-    reminders: str = "cron:0 8 * * *"
-    statements: str = "cron:0 7 * * *"
-    mandates: str = "cron:30 6 * * *"
-    workforce: str = "cron:15 6 * * *"
-    synthesis: str = "cron:0 5 * * *"
-    retention: str = "cron:0 3 * * 0"
-    mail: str = "interval:300"  # retries of e-mails that could not be sent
-    reminder_days_before: int = 3
-    misfire_grace_seconds: int = 3600
-    coalesce: bool = True
-
-
-def jobs_section(config: Config) -> JobsSection:
-    """The ``[jobs]`` section of ``config`` (defaults until the lead adds it to Config)."""
-    section = getattr(config, "jobs", None)
-    return section if isinstance(section, JobsSection) else JobsSection()
-
-
-TRIGGER_FIELDS = [f.name for f in fields(JobsSection) if f.type in ("str", str)]
-
-
-def parse_trigger(text: str, tz: Any) -> Any:
-    """``cron:…`` or ``interval:N`` → an APScheduler trigger; ConfigError otherwise (None for "")."""
-    from apscheduler.triggers.cron import CronTrigger
-    from apscheduler.triggers.interval import IntervalTrigger
-
-    kind, _, spec = text.partition(":")
-    try:
-        if not text:
-            return None
-        if kind == "cron":
-            return CronTrigger.from_crontab(spec.strip(), timezone=tz)
-        if kind == "interval":
-            seconds = int(spec)
-            if seconds < 1:
-                raise ValueError("intervalle nul")
-            return IntervalTrigger(seconds=seconds, timezone=tz)
-    except ValueError as exc:
-        raise ConfigError(f"déclencheur invalide « {text} »: {exc}", key="jobs") from None
-    raise ConfigError(f"déclencheur invalide « {text} » (attendu cron:… ou interval:N)", key="jobs")
 
 
 def job_names() -> list[str]:

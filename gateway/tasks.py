@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from gateway import formats
+from gateway.codes import finding
 from gateway.domain import Location, ReadResult
-from gateway.formats.codes import finding
 from gateway.receive import read_claimed
 
 

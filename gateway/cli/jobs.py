@@ -50,8 +50,8 @@ def jobs() -> None:
 @handle_errors
 def jobs_list(ctx: Context) -> None:
     """Each job with its schedule, next run, and last run and its status."""
-    from gateway.schedule import jobs_section, parse_trigger
     from gateway.store.jobs import JobsStore
+    from gateway.triggers import jobs_section, parse_trigger
 
     section, now, runs = jobs_section(ctx.config), _now(ctx), JobsStore(ctx.store)
     from gateway.schedule import job_names

@@ -21,8 +21,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from gateway.codes import MAX_FINDINGS, finding
 from gateway.domain import Finding, Location, Period
-from gateway.formats.codes import MAX_FINDINGS, finding
 from gateway.money import CENT
 
 UTF8_BOM = "\ufeff"

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from gateway.codes import finding
 from gateway.domain import (
     Declaration,
     DeclarationFile,
@@ -26,10 +27,10 @@ from gateway.domain import (
     ReadResult,
     Totals,
 )
-from gateway.formats import Limits, Sniff, csvreader, refused, xsd
-from gateway.formats.codes import finding
+from gateway.formats import csvreader, xsd
 from gateway.formats.csvreader import Fields, Row
 from gateway.formats.safexml import xinclude_elements
+from gateway.formats.sniff import Limits, Sniff, refused
 from gateway.money import CENT, ZERO
 from gateway.rules import declaration_rules
 from gateway.rules.context import CheckContext, Verdict

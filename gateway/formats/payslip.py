@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from gateway.codes import finding
 from gateway.domain import (
     ElementKind,
     FileFormat,
@@ -19,10 +20,10 @@ from gateway.domain import (
     Period,
     ReadResult,
 )
-from gateway.formats import Limits, Sniff, csvreader, refused, xsd
-from gateway.formats.codes import finding
+from gateway.formats import csvreader, xsd
 from gateway.formats.csvreader import Fields, Row
 from gateway.formats.safexml import xinclude_elements
+from gateway.formats.sniff import Limits, Sniff, refused
 from gateway.money import CENT
 from gateway.rules import payslip_rules
 from gateway.rules.context import CheckContext, Verdict

@@ -22,9 +22,9 @@ from typing import Any
 
 from lxml import etree
 
+from gateway.codes import finding
 from gateway.domain import Finding, Location
 from gateway.formats import xmllimits
-from gateway.formats.codes import finding
 from gateway.formats.xmllimits import XmlLimits
 
 UTF8_BOM = b"\xef\xbb\xbf"

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from gateway.codes import finding
 from gateway.domain import Finding, Location
-from gateway.formats.codes import finding
 from gateway.formats.xsd import xpath_of
 
 LIBXML2_MAX_DEPTH = 256  # without huge_tree; a configured depth above it is never reached

@@ -19,9 +19,9 @@ from typing import Any
 import xmlschema
 from lxml import etree
 
+from gateway.codes import MAX_FINDINGS, finding
 from gateway.domain import Finding, Location
 from gateway.errors import SchemaError
-from gateway.formats.codes import MAX_FINDINGS, finding
 
 SCHEMA_FILES = {"declaration": "declaration-1.xsd", "payslip": "payslip-1.xsd"}
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -12,7 +12,7 @@ from gateway.render.text import fr_date, fr_period
 
 
 def run(ctx: JobContext, period: Period) -> JobResult:
-    from gateway.schedule import jobs_section
+    from gateway.triggers import jobs_section
 
     result = JobResult("reminders", str(period))
     due = due_date(ctx.config, period)

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 
+from gateway.codes import MAX_FINDINGS, finding
 from gateway.domain import Declaration, DeclarationFile, EmployeeLine, Event, EventType, Finding, Location
-from gateway.formats.codes import MAX_FINDINGS, finding
 from gateway.rules.context import CheckContext, Verdict
 from gateway.rules.view import RecordsView
 

@@ -12,8 +12,8 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
+from gateway.codes import MAX_FINDINGS, finding
 from gateway.domain import ElementKind, Finding, Location, PayslipFile, PayslipRequest
-from gateway.formats.codes import MAX_FINDINGS, finding
 from gateway.rules.context import CheckContext, Verdict
 from gateway.rules.view import RecordsView
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from gateway.codes import CODES
 from gateway.domain import Severity
-from gateway.formats.codes import CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "docs" / "errors.md"

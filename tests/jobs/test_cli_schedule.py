@@ -13,14 +13,9 @@ from click.testing import CliRunner
 from gateway.cli import cli
 from gateway.config import Config
 from gateway.errors import ConfigError
-from gateway.schedule import (
-    JobsSection,
-    build_scheduler,
-    job_names,
-    parse_trigger,
-    run_once_across,
-)
+from gateway.schedule import build_scheduler, job_names, run_once_across
 from gateway.store.advisory import AdvisoryLock
+from gateway.triggers import JobsSection, parse_trigger
 from tests.conftest import PG_URL
 from tests.intake.helpers import write_config
 from tests.jobs.conftest import MONACO
