@@ -31,14 +31,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import run as month  # noqa: E402  (bench/run.py: the same synthetic month)
+import run as month
 
-import gateway.pipeline as pipeline_mod  # noqa: E402
-from gateway import config as config_mod  # noqa: E402
-from gateway.clock import Clock  # noqa: E402
-from gateway.render.ack_xml import check_ack_xml, render_ack_xml  # noqa: E402
-from gateway.store.repo import Store  # noqa: E402
-from gateway.workers import InlinePool  # noqa: E402
+import gateway.pipeline as pipeline_mod
+from gateway import config as config_mod
+from gateway.clock import Clock
+from gateway.render.ack_xml import check_ack_xml, render_ack_xml
+from gateway.store.repo import Store
+from gateway.workers import InlinePool
 
 Calls = list[tuple[tuple[Any, ...], dict[str, Any]]]
 

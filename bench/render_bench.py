@@ -6,7 +6,7 @@ Volume to keep in mind: about 6 500 declaration files a month (an acknowledgemen
 each, most declaring one to five employees) and about 60 000 payslips, rendered by one worker per core.
 Uses the sample values of the render tests. The floor is what the benchmark of a month compares with: a
 one-page canvas PDF in Helvetica with a few lines of text. The same sample is drawn again and again, so
-its strings are found in the per-process text caches of gateway.render.pdf: ``--fresh-texts`` empties them
+its strings are found in the per-process text caches of gateway.render.sheets: ``--fresh-texts`` empties them
 before every document, the case of a file whose names, amounts and notes were never seen before (a real
 file is in between: headings, labels and the month's rates recur, names and amounts do not).
 """
@@ -28,7 +28,7 @@ import render_samples as samples
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from gateway.render import pdf
+from gateway.render import fonts, ops, wrap
 from gateway.render.ack_pdf import render_ack_pdf
 from gateway.render.ack_xml import check_ack_xml, render_ack_xml
 from gateway.render.declaration_pdf import render_declaration_pdf
@@ -37,10 +37,10 @@ from gateway.render.payslip_xml import check_payslip_xml, render_payslip_xml
 
 
 def forget_texts() -> None:
-    """Empty the per-process caches of gateway.render.pdf (texts encoded and wrapped, numbers written): every
+    """Empty the per-process caches of gateway.render.fonts and .sheets (texts encoded and wrapped, numbers written): every
     text then looks new, as the names and amounts of a real file do (the font subsets stay: every document
     shares them)."""
-    for cache in (pdf._SHOWN, pdf._WRAPPED, pdf._WRAPPED_RUNS, pdf._NUMBERS):
+    for cache in (ops._SHOWN, wrap._WRAPPED, wrap._WRAPPED_RUNS, ops._NUMBERS):
         cache.clear()
 
 
@@ -98,7 +98,7 @@ def main() -> None:
     large, large_names = samples.large_declaration(300)
     payslip = samples.payslip()
     computed = samples.computed_payslip()
-    print(f"rl_accel (C accelerator): {'yes' if pdf.ACCELERATED else 'NO — pure Python, expect slower'}")
+    print(f"rl_accel (C accelerator): {'yes' if fonts.ACCELERATED else 'NO — pure Python, expect slower'}")
     kinds: list[tuple[str, Callable[[int], bytes]]] = [
         ("floor: one-page canvas PDF, Helvetica", floor),
         ("acknowledgement XML + XSD check", lambda i: _xml(typical)),

@@ -34,18 +34,18 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from gateway import config as config_mod  # noqa: E402
-from gateway import demo  # noqa: E402
-from gateway.store.models import Assignment, Employee, Employer, Employment, Subscriber  # noqa: E402
-from gateway.store.repo import Store  # noqa: E402
+from gateway import config as config_mod
+from gateway import demo
+from gateway.store.models import Assignment, Employee, Employer, Employment, Subscriber
+from gateway.store.repo import Store
 
 PYTHON = sys.executable
 NOW = "2026-11-05T10:00:00+01:00"  # early November: October is open, not yet late
@@ -76,7 +76,7 @@ def setup(home: Path, subscribers: int, employers: int, employees: int, rng: ran
     store = Store.connect(config)
     store.upgrade()
     demo.load(store)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     plan = []
     per_employer = sizes(rng, employers, employees)
     with store.engine.begin() as conn:
@@ -151,7 +151,7 @@ def intake(home: Path) -> tuple[float, dict[str, float]]:
     env = {**os.environ, "GATEWAY_FAKE_NOW": NOW}
     start = time.perf_counter()
     done = subprocess.run([PYTHON, "-c", INTAKE, "--config", str(home / "gateway.toml"), "intake", "--once"],
-                          env=env, capture_output=True, text=True, cwd=ROOT)
+                          env=env, capture_output=True, text=True, cwd=ROOT, check=False)
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(f"intake failed:\n{done.stderr[-3000:]}")

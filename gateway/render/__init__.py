@@ -7,7 +7,10 @@
 - :mod:`gateway.render.declaration_pdf` — a declaration as the portal's annex PDF
 - :mod:`gateway.render.payslip_pdf` — a one-page payslip PDF
 - :mod:`gateway.render.csv_out` — CSV for spreadsheets, protected against formula injection
-- :mod:`gateway.render.pdf` — the shared PDF toolkit (fonts, styles, escaping, page frame)
+- :mod:`gateway.render.fonts` — what every PDF shares: the fonts and their subsets, page geometry, colours
+- :mod:`gateway.render.sheets` — the frequent PDFs drawn straight on the canvas (``Sheet``), with
+  :mod:`gateway.render.wrap` (text measured and wrapped) and :mod:`gateway.render.ops` (the canvas operators)
+- :mod:`gateway.render.flow` — the rare PDFs laid out with Platypus (styles, safe paragraphs, tables, page frame)
 
 Nothing is imported here, so that producing XML does not load ReportLab.
 """

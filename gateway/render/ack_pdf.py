@@ -25,7 +25,7 @@ from gateway.domain import (
     Severity,
 )
 from gateway.money import format_rate
-from gateway.render import pdf
+from gateway.render import sheets
 from gateway.render.text import fr_amount, fr_date, fr_datetime, fr_hours, fr_int, fr_period
 
 TITLE = "Accusé de réception"
@@ -86,14 +86,14 @@ def _cap_sentence(ack: Acknowledgement) -> str | None:
     return None
 
 
-def _summary(sheet: pdf.Sheet, ack: Acknowledgement) -> None:
+def _summary(sheet: sheets.Sheet, ack: Acknowledgement) -> None:
     words, meaning = status_words(ack)
-    sheet.para(TITLE, pdf.S_TITLE, space_after=3)
-    sheet.labelled("Référence à rappeler :", ack.reference, pdf.S_BIG, space_after=2 * mm)
-    sheet.labelled("Statut :", words, pdf.S_STRONG)
+    sheet.para(TITLE, sheets.S_TITLE, space_after=3)
+    sheet.labelled("Référence à rappeler :", ack.reference, sheets.S_BIG, space_after=2 * mm)
+    sheet.labelled("Statut :", words, sheets.S_STRONG)
     sheet.para(meaning, space_after=2)
     if ack.test:
-        sheet.para("Fichier de test : entièrement contrôlé, rien n'a été enregistré.", pdf.S_STRONG)
+        sheet.para("Fichier de test : entièrement contrôlé, rien n'a été enregistré.", sheets.S_STRONG)
     listed = _listed(ack)
     if ack.total_findings or listed:
         count = max(ack.total_findings, listed)
@@ -113,19 +113,19 @@ def _summary(sheet: pdf.Sheet, ack: Acknowledgement) -> None:
     )
 
 
-def _employer(number: str, name: str | None) -> pdf.CellValue:
-    return (pdf.Para(name), pdf.Para(number, pdf.S_CELL_SMALL)) if name else number
+def _employer(number: str, name: str | None) -> sheets.CellValue:
+    return (sheets.Para(name), sheets.Para(number, sheets.S_CELL_SMALL)) if name else number
 
 
-def _declarations(sheet: pdf.Sheet, decls: Sequence[AckDeclaration]) -> None:
+def _declarations(sheet: sheets.Sheet, decls: Sequence[AckDeclaration]) -> None:
     header = ["N°", "Employeur", "Période", "Référence", "Statut", "Salariés", "Brut total", "Heures", "Retard"]
     rows = [
-        pdf.Row(
+        sheets.Row(
             [
                 str(d.index),
                 _employer(d.employer, d.employer_name),
                 fr_period(d.period),
-                pdf.Para(d.reference or "—", pdf.S_CELL_REF),
+                sheets.Para(d.reference or "—", sheets.S_CELL_REF),
                 DECLARATION_STATUS_FR[d.status],
                 fr_int(d.employees),
                 fr_amount(d.total_gross),
@@ -139,25 +139,25 @@ def _declarations(sheet: pdf.Sheet, decls: Sequence[AckDeclaration]) -> None:
     sheet.table([18, 108, 56, 108, 46, 40, 64, 42, 34], header, rows, right=(0, 5, 6, 7))
 
 
-def _contributions(sheet: pdf.Sheet, d: AckDeclaration) -> None:
+def _contributions(sheet: sheets.Sheet, d: AckDeclaration) -> None:
     rows = [
-        pdf.Row([f.label or f.fund, fr_amount(f.base), "—" if f.rate is None else format_rate(f.rate),
+        sheets.Row([f.label or f.fund, fr_amount(f.base), "—" if f.rate is None else format_rate(f.rate),
                  fr_amount(f.employer), fr_amount(f.employee)])
         for f in d.funds
     ]  # fmt: skip
     # Totals of the columns shown: sums of amounts already rounded per line upstream.
     employer = sum((f.employer for f in d.funds), Decimal("0.00"))
     employee = sum((f.employee for f in d.funds), Decimal("0.00"))
-    rows.append(pdf.Row(["Total", "", "", fr_amount(employer), fr_amount(employee)], pdf.S_CELL_BOLD, rule_above=0.8))
-    sheet.heading(f"Cotisations — déclaration n° {d.index}, employeur {d.employer}, {fr_period(d.period)}", pdf.S_H3)
+    rows.append(sheets.Row(["Total", "", "", fr_amount(employer), fr_amount(employee)], sheets.S_CELL_BOLD, rule_above=0.8))
+    sheet.heading(f"Cotisations — déclaration n° {d.index}, employeur {d.employer}, {fr_period(d.period)}", sheets.S_H3)
     sheet.table([200, 85, 55, 88, 88], ["Caisse", "Base", "Taux", "Part patronale", "Part salariale"], rows,
                 right=(1, 2, 3, 4))
 
 
-def _payslips(sheet: pdf.Sheet, slips: Sequence[AckPayslip]) -> None:
+def _payslips(sheet: sheets.Sheet, slips: Sequence[AckPayslip]) -> None:
     rows = [
-        pdf.Row([str(p.index), p.employer, fr_period(p.period), p.registration, PAYSLIP_STATUS_FR[p.status],
-                 fr_amount(p.gross), fr_amount(p.net), pdf.Para(p.document or "—", pdf.S_CELL_SMALL)])
+        sheets.Row([str(p.index), p.employer, fr_period(p.period), p.registration, PAYSLIP_STATUS_FR[p.status],
+                 fr_amount(p.gross), fr_amount(p.net), sheets.Para(p.document or "—", sheets.S_CELL_SMALL)])
         for p in slips
     ]  # fmt: skip
     sheet.heading("Bulletins de salaire")
@@ -180,12 +180,12 @@ def _applied_value(r: AppliedValue) -> str:
     return f"× {number}" if r.unit == "factor" else number
 
 
-def _rates(sheet: pdf.Sheet, ack: Acknowledgement) -> None:
+def _rates(sheet: sheets.Sheet, ack: Acknowledgement) -> None:
     """Every dated value the amounts come from, one row each by its French label (sources in the XML)."""
     applied = sorted(ack.rates, key=lambda r: ((r.label or r.parameter).casefold(), r.since))
     rows = [
-        pdf.Row([r.label or r.parameter, _applied_value(r), fr_date(r.since),
-                 pdf.Para("non confirmé", pdf.S_CELL_BOLD) if r.unconfirmed else "confirmé"])
+        sheets.Row([r.label or r.parameter, _applied_value(r), fr_date(r.since),
+                 sheets.Para("non confirmé", sheets.S_CELL_BOLD) if r.unconfirmed else "confirmé"])
         for r in applied
     ]  # fmt: skip
     sheet.heading("Taux et plafonds appliqués")
@@ -193,29 +193,29 @@ def _rates(sheet: pdf.Sheet, ack: Acknowledgement) -> None:
                 right=(1,))
     sheet.space(2)
     sheet.para("La source de chaque valeur figure dans l'accusé XML (éléments « rate ») ; "
-               "les valeurs en vigueur à une date : « gateway rates show --date AAAA-MM-JJ ».", pdf.S_CELL_SMALL)
+               "les valeurs en vigueur à une date : « gateway rates show --date AAAA-MM-JJ ».", sheets.S_CELL_SMALL)
 
 
-def _findings_table(sheet: pdf.Sheet, findings: Sequence[Finding]) -> None:
+def _findings_table(sheet: sheets.Sheet, findings: Sequence[Finding]) -> None:
     rows = [
-        pdf.Row([SEVERITY_FR[f.severity], f.code, _place(f), f.message, f.expected or "—"])
+        sheets.Row([SEVERITY_FR[f.severity], f.code, _place(f), f.message, f.expected or "—"])
         for f in findings
     ]
     sheet.table([66, 96, 110, 148, 95], ["Gravité", "Code", "Emplacement", "Message", "Attendu"], rows)
 
 
-def _place(f: Finding) -> pdf.CellValue:
+def _place(f: Finding) -> sheets.CellValue:
     """``ligne 12, colonne « gross »`` with the XPath, when there is one, on a line of its own."""
     loc = f.location
     where = Location(line=loc.line, column=loc.column, field=loc.field).describe()
     if not where and not loc.xpath:
         return "fichier entier"
     if where and loc.xpath:
-        return (pdf.Para(where), pdf.Para(loc.xpath, pdf.S_CELL_SMALL))
+        return (sheets.Para(where), sheets.Para(loc.xpath, sheets.S_CELL_SMALL))
     return where or loc.xpath or ""
 
 
-def _findings(sheet: pdf.Sheet, ack: Acknowledgement) -> None:
+def _findings(sheet: sheets.Sheet, ack: Acknowledgement) -> None:
     groups: list[tuple[str, Sequence[Finding]]] = []
     if ack.findings:
         groups.append(("Fichier", ack.findings))
@@ -230,15 +230,15 @@ def _findings(sheet: pdf.Sheet, ack: Acknowledgement) -> None:
     sheet.heading("Anomalies")
     cap = _cap_sentence(ack)
     if cap:
-        sheet.para(cap, pdf.S_STRONG)
+        sheet.para(cap, sheets.S_STRONG)
     for title, findings in groups:
-        sheet.heading(title, pdf.S_H3)
+        sheet.heading(title, sheets.S_H3)
         _findings_table(sheet, findings)
 
 
 def render_ack_pdf(ack: Acknowledgement) -> bytes:
     """The French PDF acknowledgement; the same value always gives the same bytes."""
-    sheet = pdf.Sheet()
+    sheet = sheets.Sheet()
     _summary(sheet, ack)
     if ack.declarations:
         _declarations(sheet, ack.declarations)

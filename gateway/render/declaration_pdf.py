@@ -14,7 +14,7 @@ from reportlab.lib.units import mm
 
 from gateway.domain import EVENT_LABELS_FR, Declaration, EmployeeLine, Event, FundTotal
 from gateway.money import format_rate
-from gateway.render import pdf
+from gateway.render import sheets
 from gateway.render.text import fr_amount, fr_date, fr_datetime, fr_hours, fr_int, fr_period
 
 TITLE = "Déclaration de salaires"
@@ -54,13 +54,13 @@ def _registration(position: int, line: EmployeeLine, registrations: Mapping[int,
 
 
 def _lines_rows(decl: Declaration, names: Mapping[int, tuple[str, str]], registrations: Mapping[int, str]
-                ) -> list[pdf.Row]:
-    rows: list[pdf.Row] = []
+                ) -> list[sheets.Row]:
+    rows: list[sheets.Row] = []
     for position, line in enumerate(decl.lines, start=1):
         last, first = _names(position, line, names)
         group = position if line.events else 0  # an employee and its events stay on one page
         rows.append(
-            pdf.Row(
+            sheets.Row(
                 [
                     str(position),
                     _registration(position, line, registrations),
@@ -74,25 +74,25 @@ def _lines_rows(decl: Declaration, names: Mapping[int, tuple[str, str]], registr
             )
         )
         for event in line.events:
-            rows.append(pdf.Row(["", pdf.Para(f"↳ {event_text(event)}", pdf.S_CELL_SMALL)], span=(1, 5),
+            rows.append(sheets.Row(["", sheets.Para(f"↳ {event_text(event)}", sheets.S_CELL_SMALL)], span=(1, 5),
                                 group=group))
     rows.append(
-        pdf.Row(["", f"Total : {fr_int(len(decl.lines))} salarié(s)", fr_amount(decl.total_gross),
-                 fr_hours(decl.total_hours)], pdf.S_CELL_BOLD, rule_above=0.8, span=(1, 3))
+        sheets.Row(["", f"Total : {fr_int(len(decl.lines))} salarié(s)", fr_amount(decl.total_gross),
+                 fr_hours(decl.total_hours)], sheets.S_CELL_BOLD, rule_above=0.8, span=(1, 3))
     )  # fmt: skip
     return rows
 
 
-def _funds_rows(funds: Sequence[FundTotal]) -> list[pdf.Row]:
+def _funds_rows(funds: Sequence[FundTotal]) -> list[sheets.Row]:
     rows = [
-        pdf.Row([f.label or f.fund, fr_amount(f.base), "—" if f.rate is None else format_rate(f.rate),
+        sheets.Row([f.label or f.fund, fr_amount(f.base), "—" if f.rate is None else format_rate(f.rate),
                  fr_amount(f.employer), fr_amount(f.employee)])
         for f in funds
     ]  # fmt: skip
     # Column totals: sums of the per-fund amounts above, already rounded upstream.
     employer = sum((f.employer for f in funds), Decimal("0.00"))
     employee = sum((f.employee for f in funds), Decimal("0.00"))
-    rows.append(pdf.Row(["Total", "", "", fr_amount(employer), fr_amount(employee)], pdf.S_CELL_BOLD, rule_above=0.8))
+    rows.append(sheets.Row(["Total", "", "", fr_amount(employer), fr_amount(employee)], sheets.S_CELL_BOLD, rule_above=0.8))
     return rows
 
 
@@ -118,14 +118,14 @@ def render_declaration_pdf(
     ``complementary`` or ``rectifying``.
     """
     kind_fr = KIND_FR.get(kind, kind)
-    sheet = pdf.Sheet()
-    sheet.para(f"{TITLE} — {kind_fr}", pdf.S_TITLE, space_after=3)
-    sheet.para("Annexe : PDF d'une déclaration en ligne", pdf.S_SMALL, space_after=2 * mm)
-    sheet.labelled("Référence :", reference, pdf.S_BIG, space_after=2 * mm)
+    sheet = sheets.Sheet()
+    sheet.para(f"{TITLE} — {kind_fr}", sheets.S_TITLE, space_after=3)
+    sheet.para("Annexe : PDF d'une déclaration en ligne", sheets.S_SMALL, space_after=2 * mm)
+    sheet.labelled("Référence :", reference, sheets.S_BIG, space_after=2 * mm)
     sheet.key_values(
         [
-            ("Employeur", (pdf.Para(employer_name, pdf.S_CELL_BOLD), pdf.Para(employer_address),
-                           pdf.Para(f"N° employeur : {decl.employer}"))),
+            ("Employeur", (sheets.Para(employer_name, sheets.S_CELL_BOLD), sheets.Para(employer_address),
+                           sheets.Para(f"N° employeur : {decl.employer}"))),
             ("Période", fr_period(decl.period)),
             ("Reçue le", f"{fr_datetime(received_at)} (heure de Monaco)"),
             ("Délai", "reçue après le 10 du mois suivant : en retard" if late else "dans les délais"),
@@ -142,6 +142,6 @@ def render_declaration_pdf(
         sheet.table([200, 85, 55, 88, 88], ["Caisse", "Base", "Taux", "Part patronale", "Part salariale"],
                     _funds_rows(funds), right=(1, 2, 3, 4))
     if test:
-        sheet.para("Document de test : cette déclaration n'a pas été enregistrée.", pdf.S_STRONG, space_before=4)
+        sheet.para("Document de test : cette déclaration n'a pas été enregistrée.", sheets.S_STRONG, space_before=4)
     title = f"{TITLE} {fr_period(decl.period)} — employeur {decl.employer}"
     return sheet.render(title=title, reference=reference, test=test, subject=employer_name)

@@ -14,7 +14,7 @@ from reportlab.lib.units import mm
 
 from gateway.domain import ContributionLine, PayLine, Payslip, Share
 from gateway.money import format_eur, format_rate
-from gateway.render import pdf
+from gateway.render import fonts, sheets
 from gateway.render.text import fr_amount, fr_date, fr_decimal, fr_hours, fr_period
 from gateway.rules.contributions import FUNDS  # the French fund labels, one list for every document
 
@@ -36,22 +36,22 @@ def _earning_rate(line: PayLine) -> str:
     return format_rate(line.rate) if line.rate < 1 else fr_decimal(line.rate)
 
 
-def _earning_row(line: PayLine, *, say_subject: bool = True) -> pdf.Row:
+def _earning_row(line: PayLine, *, say_subject: bool = True) -> sheets.Row:
     label = line.label if line.subject or not say_subject else f"{line.label} (non soumis à cotisations)"
-    return pdf.Row([label, fr_decimal(line.base), _earning_rate(line), _money(line.employee), "",
+    return sheets.Row([label, fr_decimal(line.base), _earning_rate(line), _money(line.employee), "",
                     _money(line.employer)])  # fmt: skip
 
 
-def _section(title: str) -> pdf.Row:
-    return pdf.Row([title], shaded=True, span=(0, 5))
+def _section(title: str) -> sheets.Row:
+    return sheets.Row([title], shaded=True, span=(0, 5))
 
 
-def _contribution_rows(lines: tuple[ContributionLine, ...]) -> list[pdf.Row]:
+def _contribution_rows(lines: tuple[ContributionLine, ...]) -> list[sheets.Row]:
     """One row per fund and base: the employee and employer lines of a fund share their base."""
     grouped: dict[tuple[str, Decimal], dict[Share, ContributionLine]] = {}
     for line in lines:
         grouped.setdefault((line.fund, line.base), {})[line.share] = line
-    rows: list[pdf.Row] = []
+    rows: list[sheets.Row] = []
     for (fund, base), shares in grouped.items():
         employee, employer = shares.get(Share.EMPLOYEE), shares.get(Share.EMPLOYER)
         any_line = employee or employer
@@ -60,11 +60,11 @@ def _contribution_rows(lines: tuple[ContributionLine, ...]) -> list[pdf.Row]:
             details.append(f"plafond {fr_amount(any_line.ceiling)}")
         if any(s.rate_use.unconfirmed for s in shares.values()):
             details.append("taux non confirmé")
-        label = pdf.Para(FUNDS.get(fund, fund))
+        label = sheets.Para(FUNDS.get(fund, fund))
         rows.append(
-            pdf.Row(
+            sheets.Row(
                 [
-                    (label, pdf.Para(" · ".join(details), pdf.S_CELL_SMALL)) if details else label,
+                    (label, sheets.Para(" · ".join(details), sheets.S_CELL_SMALL)) if details else label,
                     format_eur(base),
                     format_rate(employee.rate) if employee else "",
                     format_eur(employee.amount) if employee else "",
@@ -76,22 +76,22 @@ def _contribution_rows(lines: tuple[ContributionLine, ...]) -> list[pdf.Row]:
     return rows
 
 
-def _parties(sheet: pdf.Sheet, p: Payslip) -> None:
+def _parties(sheet: sheets.Sheet, p: Payslip) -> None:
     """Employer and employee side by side, each in its box."""
     r = p.request
-    employer = (pdf.Para(p.employer_name, pdf.S_CELL_BOLD), pdf.Para(p.employer_address),
-                pdf.Para(f"N° employeur : {r.employer}"))
-    employee = [pdf.Para(p.employee_name, pdf.S_CELL_BOLD), pdf.Para(f"Matricule : {r.registration}"),
-                pdf.Para(f"Emploi : {p.job}" if p.job else "Emploi : non communiqué")]
+    employer = (sheets.Para(p.employer_name, sheets.S_CELL_BOLD), sheets.Para(p.employer_address),
+                sheets.Para(f"N° employeur : {r.employer}"))
+    employee = [sheets.Para(p.employee_name, sheets.S_CELL_BOLD), sheets.Para(f"Matricule : {r.registration}"),
+                sheets.Para(f"Emploi : {p.job}" if p.job else "Emploi : non communiqué")]
     if p.qualification:
-        employee.append(pdf.Para(f"Qualification : {p.qualification}"))
-    half = pdf.CONTENT_WIDTH / 2
+        employee.append(sheets.Para(f"Qualification : {p.qualification}"))
+    half = fonts.CONTENT_WIDTH / 2
     top = sheet.y
-    sheet.row([half, half], pdf.Row([pdf.Para("Employeur", pdf.S_CELL_BOLD), pdf.Para("Salarié", pdf.S_CELL_BOLD)],
+    sheet.row([half, half], sheets.Row([sheets.Para("Employeur", sheets.S_CELL_BOLD), sheets.Para("Salarié", sheets.S_CELL_BOLD)],
                                     shaded=True), pad_x=6, pad_y=3, rule=0)
-    sheet.row([half, half], pdf.Row([employer, employee]), pad_x=6, pad_y=3, rule=0)
-    for x in (pdf.MARGIN, pdf.MARGIN + half):
-        sheet.box(x, sheet.y, half, top - sheet.y, 0.5, pdf.RULE)
+    sheet.row([half, half], sheets.Row([employer, employee]), pad_x=6, pad_y=3, rule=0)
+    for x in (fonts.MARGIN, fonts.MARGIN + half):
+        sheet.box(x, sheet.y, half, top - sheet.y, 0.5, fonts.RULE)
 
 
 def _hours_text(p: Payslip) -> tuple[str, Decimal]:
@@ -112,18 +112,18 @@ def render_payslip_pdf(p: Payslip, *, reference: str, test: bool) -> bytes:
     hours_text, declared_hours = _hours_text(p)
     rows = [_section("Salaire brut : éléments soumis à cotisations, sauf mention")]
     rows += [_earning_row(line) for line in p.earnings]
-    rows.append(pdf.Row(["Salaire brut", "", "", format_eur(p.gross), "", ""], pdf.S_CELL_BOLD, rule_above=0.8))
+    rows.append(sheets.Row(["Salaire brut", "", "", format_eur(p.gross), "", ""], sheets.S_CELL_BOLD, rule_above=0.8))
     rows.append(_section("Cotisations et contributions sociales"))
     rows += _contribution_rows(p.contributions)
-    rows.append(pdf.Row(["Total des cotisations", "", "", format_eur(p.employee_contributions), "",
-                         format_eur(p.employer_contributions)], pdf.S_CELL_BOLD, rule_above=0.8))  # fmt: skip
+    rows.append(sheets.Row(["Total des cotisations", "", "", format_eur(p.employee_contributions), "",
+                         format_eur(p.employer_contributions)], sheets.S_CELL_BOLD, rule_above=0.8))  # fmt: skip
     if p.non_subject:
         rows.append(_section("Éléments non soumis à cotisations (ajoutés au net ou repris)"))
         rows += [_earning_row(line, say_subject=False) for line in p.non_subject]
-    rows.append(pdf.Row(["Net à payer", "", "", format_eur(p.net), "", ""], _NET, rule_above=1.2))
+    rows.append(sheets.Row(["Net à payer", "", "", format_eur(p.net), "", ""], _NET, rule_above=1.2))
 
-    sheet = pdf.Sheet(one_page=True)
-    sheet.para(f"{TITLE} — {fr_period(period)}", pdf.S_TITLE, space_after=3)
+    sheet = sheets.Sheet(one_page=True)
+    sheet.para(f"{TITLE} — {fr_period(period)}", sheets.S_TITLE, space_after=3)
     sheet.para(f"Période du {fr_date(period.first_day)} au {fr_date(period.last_day)}", space_after=2 + 2 * mm)
     _parties(sheet, p)
     sheet.space(2 * mm)
@@ -131,7 +131,7 @@ def render_payslip_pdf(p: Payslip, *, reference: str, test: bool) -> bytes:
     sheet.labelled("Salaire de base :", f"taux horaire {fr_amount(r.hourly_rate)}", space_after=2 + 2 * mm)
     sheet.table(_WIDTHS, _HEADER, rows, right=(1, 2, 3, 4, 5))
     sheet.space(3 * mm)
-    sheet.labelled("Net payé :", fr_amount(p.net), pdf.S_BIG, space_after=2)
+    sheet.labelled("Net payé :", fr_amount(p.net), sheets.S_BIG, space_after=2)
     sheet.labelled("Date de paiement :", fr_date(p.payment_date) if p.payment_date else "non communiquée",
                    space_after=2)
     sheet.labelled(
@@ -143,11 +143,11 @@ def render_payslip_pdf(p: Payslip, *, reference: str, test: bool) -> bytes:
     if p.notes:
         sheet.space(2 * mm)
         for note in p.notes:
-            sheet.para(f"• {note}", pdf.S_SMALL)
+            sheet.para(f"• {note}", sheets.S_SMALL)
     sheet.space(2 * mm)
-    sheet.para("Taux et plafonds en vigueur le dernier jour de la période d'emploi. Montants en euros.", pdf.S_SMALL)
+    sheet.para("Taux et plafonds en vigueur le dernier jour de la période d'emploi. Montants en euros.", sheets.S_SMALL)
     title = f"{TITLE} {fr_period(period)} — matricule {r.registration}"
     return sheet.render(title=title, reference=reference, test=test, subject=p.employer_name)
 
 
-_NET = pdf.TextStyle(pdf.FONT_BOLD, 10)
+_NET = sheets.TextStyle(fonts.FONT_BOLD, 10)

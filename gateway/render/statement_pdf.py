@@ -16,7 +16,7 @@ from reportlab.platypus import Flowable, Spacer
 
 from gateway.domain import FundTotal
 from gateway.money import format_rate
-from gateway.render import pdf
+from gateway.render import flow
 from gateway.render.text import fr_amount, fr_date, fr_datetime, fr_period
 
 TITLE = "Relevé de cotisations"
@@ -34,9 +34,9 @@ def render_statement_pdf(
     declarations: Sequence[str], debit_on: date, mandate_reference: str, iban: str | None,
     creditor_name: str, creditor_id: str, made_at: datetime, reference: str,
 ) -> bytes:
-    rows: list[list[pdf.Cell]] = [["Caisse", "Base", "Taux", "Part patronale", "Part salariale", "Total"]]
+    rows: list[list[flow.Cell]] = [["Caisse", "Base", "Taux", "Part patronale", "Part salariale", "Total"]]
     for f in funds:
-        rows.append([pdf.para(f.label or f.fund, pdf.CELL), fr_amount(f.base),
+        rows.append([flow.para(f.label or f.fund, flow.CELL), fr_amount(f.base),
                      "—" if f.rate is None else format_rate(f.rate), fr_amount(f.employer),
                      fr_amount(f.employee), fr_amount(f.employer + f.employee)])
     employer_total = sum((f.employer for f in funds), Decimal("0.00"))
@@ -44,31 +44,31 @@ def render_statement_pdf(
     total = employer_total + employee_total
     rows.append(["Total", "", "", fr_amount(employer_total), fr_amount(employee_total), fr_amount(total)])
     story: list[Flowable] = [
-        pdf.para(f"{TITLE} — {fr_period(period)}", pdf.TITLE),
-        pdf.para("Prélèvement automatique SEPA", pdf.SMALL),
+        flow.para(f"{TITLE} — {fr_period(period)}", flow.TITLE),
+        flow.para("Prélèvement automatique SEPA", flow.SMALL),
         Spacer(0, 3 * mm),
-        pdf.key_values([
-            ("Employeur", pdf.lines([employer_name, employer_address, f"N° employeur : {employer}"],
-                                    pdf.CELL, bold_first=True)),
+        flow.key_values([
+            ("Employeur", flow.lines([employer_name, employer_address, f"N° employeur : {employer}"],
+                                    flow.CELL, bold_first=True)),
             ("Période", fr_period(period)),
             ("Déclaration(s)", ", ".join(declarations) or "—"),
             ("Établi le", fr_datetime(made_at)),
         ]),
-        *pdf.heading("Cotisations par caisse"),
-        pdf.table(rows, [150, 72, 48, 76, 76, 80], right=(1, 2, 3, 4, 5), total_rows=1),
+        *flow.heading("Cotisations par caisse"),
+        flow.table(rows, [150, 72, 48, 76, 76, 80], right=(1, 2, 3, 4, 5), total_rows=1),
         Spacer(0, 5 * mm),
-        pdf.labelled("Montant prélevé :", fr_amount(total), pdf.BIG),
+        flow.labelled("Montant prélevé :", fr_amount(total), flow.BIG),
         Spacer(0, 2 * mm),
-        pdf.key_values([
+        flow.key_values([
             ("Date de prélèvement", fr_date(debit_on)),
             ("Référence du mandat", mandate_reference),
             ("Compte débité", masked_iban(iban)),
             ("Créancier", f"{creditor_name} — identifiant créancier SEPA {creditor_id}"),
         ], widths=(45 * mm, 0)),
         Spacer(0, 4 * mm),
-        pdf.para("Le montant ci-dessus sera prélevé sur votre compte à la date indiquée, conformément au mandat "
+        flow.para("Le montant ci-dessus sera prélevé sur votre compte à la date indiquée, conformément au mandat "
                  "de prélèvement SEPA signé. Pour toute question : Service Recouvrement, +377 93 15 49 62, "
-                 "recouvrement@caisses-sociales.mc.", pdf.SMALL),
+                 "recouvrement@caisses-sociales.mc.", flow.SMALL),
     ]
     title = f"{TITLE} {fr_period(period)} — employeur {employer}"
-    return pdf.build(story, title=title, reference=reference, subject=employer_name)
+    return flow.build(story, title=title, reference=reference, subject=employer_name)

@@ -9,7 +9,7 @@ from datetime import datetime
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
-from gateway.render import pdf
+from gateway.render import flow
 from gateway.render.csv_out import render_csv
 from gateway.render.text import fr_datetime, fr_int, fr_period
 
@@ -45,19 +45,19 @@ def render_synthesis_pdf(subscriber: str, subscriber_name: str, period: str, row
                          made_at: datetime, reference: str) -> bytes:
     active = [r for r in rows if r.active]
     todo = [r for r in active if not r.reference]
-    table: list[list[pdf.Cell]] = [["N°", "Client", "Déclaration", "Reçue le / Réf.", "Retard", "Dernier relevé"]]
+    table: list[list[flow.Cell]] = [["N°", "Client", "Déclaration", "Reçue le / Réf.", "Retard", "Dernier relevé"]]
     for r in rows:
-        when = pdf.lines([fr_datetime(r.declared_at), r.reference], pdf.CELL_REF) if r.reference and r.declared_at \
+        when = flow.lines([fr_datetime(r.declared_at), r.reference], flow.CELL_REF) if r.reference and r.declared_at \
             else "—"
-        table.append([r.employer, pdf.para(r.name, pdf.CELL), r.status_fr, when, "oui" if r.late else "",
+        table.append([r.employer, flow.para(r.name, flow.CELL), r.status_fr, when, "oui" if r.late else "",
                       fr_period(r.latest_statement) if r.latest_statement else "—"])
     story: list[Flowable] = [
-        pdf.para(f"{TITLE} — {fr_period(period)}", pdf.TITLE),
-        pdf.key_values([("Abonné", f"{subscriber_name} (n° {subscriber})"), ("Établie le", fr_datetime(made_at)),
+        flow.para(f"{TITLE} — {fr_period(period)}", flow.TITLE),
+        flow.key_values([("Abonné", f"{subscriber_name} (n° {subscriber})"), ("Établie le", fr_datetime(made_at)),
                         ("Clients actifs", fr_int(len(active))), ("Inactifs", fr_int(len(rows) - len(active))),
                         ("Déclarations à faire", fr_int(len(todo)))]),
         Spacer(0, 3 * mm),
-        pdf.table(table, [42, 150, 52, 130, 36, 72]) if rows else pdf.para("Aucun client."),
+        flow.table(table, [42, 150, 52, 130, 36, 72]) if rows else flow.para("Aucun client."),
     ]
-    return pdf.build(story, title=f"{TITLE} {fr_period(period)} — abonné {subscriber}", reference=reference,
+    return flow.build(story, title=f"{TITLE} {fr_period(period)} — abonné {subscriber}", reference=reference,
                      subject=subscriber_name)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
-from gateway.render import pdf
+from gateway.render import flow
 from gateway.render.csv_out import render_csv
 from gateway.render.text import fr_date, fr_int, fr_period
 from gateway.store.jobs import WorkforceRow
@@ -24,21 +24,21 @@ def render_workforce_csv(employer: str, period: str, rows: Sequence[WorkforceRow
 
 def render_workforce_pdf(employer: str, employer_name: str, period: str, rows: Sequence[WorkforceRow],
                          reference: str) -> bytes:
-    table: list[list[pdf.Cell]] = [["Matricule", "Nom", "Prénom", "Naissance", "Contrat du", "au",
+    table: list[list[flow.Cell]] = [["Matricule", "Nom", "Prénom", "Naissance", "Contrat du", "au",
                                     "Autorisation du", "au"]]
     for r in rows:
-        table.append([r.registration, pdf.para(r.last_name, pdf.CELL), pdf.para(r.first_name, pdf.CELL),
+        table.append([r.registration, flow.para(r.last_name, flow.CELL), flow.para(r.first_name, flow.CELL),
                       fr_date(r.birth_date), fr_date(r.start), fr_date(r.end) if r.start else "—",
                       fr_date(r.permit_from), fr_date(r.permit_to) if r.permit_from else "—"])
     story: list[Flowable] = [
-        pdf.para(f"{TITLE} — {fr_period(period)}", pdf.TITLE),
-        pdf.key_values([("Employeur", f"{employer_name} (n° {employer})"), ("Période", fr_period(period)),
+        flow.para(f"{TITLE} — {fr_period(period)}", flow.TITLE),
+        flow.key_values([("Employeur", f"{employer_name} (n° {employer})"), ("Période", fr_period(period)),
                         ("Salariés", fr_int(len(rows)))]),
         Spacer(0, 3 * mm),
-        pdf.table(table, [48, 92, 80, 52, 52, 52, 56, 52]) if rows else pdf.para("Aucun salarié connu."),
+        flow.table(table, [48, 92, 80, 52, 52, 52, 56, 52]) if rows else flow.para("Aucun salarié connu."),
         Spacer(0, 3 * mm),
-        pdf.para("Salariés dont un contrat de travail ou une autorisation d'embauche couvre au moins un jour de "
-                 "la période, d'après les registres des Caisses Sociales. « au — » : sans date de fin.", pdf.SMALL),
+        flow.para("Salariés dont un contrat de travail ou une autorisation d'embauche couvre au moins un jour de "
+                 "la période, d'après les registres des Caisses Sociales. « au — » : sans date de fin.", flow.SMALL),
     ]
-    return pdf.build(story, title=f"{TITLE} {fr_period(period)} — employeur {employer}", reference=reference,
+    return flow.build(story, title=f"{TITLE} {fr_period(period)} — employeur {employer}", reference=reference,
                      subject=employer_name)

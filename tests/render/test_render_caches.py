@@ -12,7 +12,7 @@ from reportlab.lib.rl_accel import escapePDF
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-from gateway.render import pdf
+from gateway.render import fonts, ops, wrap
 from gateway.render.ack_pdf import render_ack_pdf
 from gateway.render.declaration_pdf import render_declaration_pdf
 from gateway.render.payslip_pdf import render_payslip_pdf
@@ -28,10 +28,10 @@ MANY = "".join(map(chr, [*range(0x410, 0x450), *range(0x391, 0x3A2), *range(0x3A
 
 
 def _forget_everything() -> None:
-    """Every per-process cache of gateway.render.pdf emptied, font subsets and their objects included."""
-    for cache in (pdf._SHOWN, pdf._WRAPPED, pdf._WRAPPED_RUNS, pdf._NUMBERS):
+    """Every per-process cache of gateway.render.fonts and .sheets emptied, font subsets and their objects included."""
+    for cache in (ops._SHOWN, wrap._WRAPPED, wrap._WRAPPED_RUNS, ops._NUMBERS):
         cache.clear()
-    for name in (pdf.FONT, pdf.FONT_BOLD):
+    for name in (fonts.FONT, fonts.FONT_BOLD):
         pdfmetrics.getFont(name).__dict__.get("_subsets", {}).clear()
 
 
@@ -63,18 +63,18 @@ def test_the_same_bytes_with_caches_empty_full_or_filled_by_others() -> None:
     assert [render() for render in _documents()] == cold
 
 
-@pytest.mark.parametrize("name", [pdf.FONT, pdf.FONT_BOLD])
+@pytest.mark.parametrize("name", [fonts.FONT, fonts.FONT_BOLD])
 def test_fixed_codes_are_what_reportlab_assigns(name: str) -> None:
     """A text of fixed-code characters is encoded as ReportLab's splitString would encode it in a sheet's
     document, and a text with another character is left to ReportLab."""
     font = pdfmetrics.getFont(name)
     for text in TEXTS:
-        doc = pdf._Seeded()
-        font.state[doc] = pdf._seeded_state(name)
+        doc = fonts._Seeded()
+        font.state[doc] = fonts._seeded_state(name)
         mine = font.splitString(text, doc)
-        literal = pdf._shown(name, text)
-        reference = pdf._Seeded()
-        TTFont.splitString(font, pdf.SEED, reference)
+        literal = ops._shown(name, text)
+        reference = fonts._Seeded()
+        TTFont.splitString(font, fonts.SEED, reference)
         theirs = TTFont.splitString(font, text, reference)
         assert mine == theirs, text
         if not text:  # never drawn (Sheet.text leaves empty texts out)
@@ -82,7 +82,7 @@ def test_fixed_codes_are_what_reportlab_assigns(name: str) -> None:
         elif literal is not None:
             assert theirs == [(0, theirs[0][1])] and literal == f"({escapePDF(theirs[0][1])}) Tj", text
         else:
-            assert any(c not in pdf.SEED and not (" " <= c <= "~") and c != "\u00a0" for c in text), text
+            assert any(c not in fonts.SEED and not (" " <= c <= "~") and c != "\u00a0" for c in text), text
         del font.state[doc], font.state[reference]
 
 
@@ -91,8 +91,8 @@ def test_numbers_and_pdfdoc_encoding_are_reportlabs() -> None:
 
     numbers = ((0.0,), (-0.0,), (1,), (1.0,), (39.68504, 792.2047), (0.35, 0.35, 0.35), (1e-7,), (12345.678,))
     for values in numbers:
-        assert pdf._fp(*values) == fp_str(*values)
-        assert pdf._fp(*values) == fp_str(*values)  # and from the cache
+        assert ops._fp(*values) == fp_str(*values)
+        assert ops._fp(*values) == fp_str(*values)  # and from the cache
     assert pdfdoc.pdfdocEnc.memoized
     for text in ("/Type", "0 R", "1 0 obj\n", "déclaration", b"bytes"):
         assert pdfdoc.pdfdocEnc(text) == pdfdoc.pdfdocEnc(text) == (
@@ -101,9 +101,9 @@ def test_numbers_and_pdfdoc_encoding_are_reportlabs() -> None:
 
 
 def test_wrap_from_the_cache_is_a_fresh_list() -> None:
-    first = pdf.wrap("Cotisations patronales " * 8, pdf.FONT, 8, 120)
+    first = wrap.wrap("Cotisations patronales " * 8, fonts.FONT, 8, 120)
     first.append("changed")
-    again = pdf.wrap("Cotisations patronales " * 8, pdf.FONT, 8, 120)
+    again = wrap.wrap("Cotisations patronales " * 8, fonts.FONT, 8, 120)
     assert "changed" not in again and len(again) == len(first) - 1
 
 

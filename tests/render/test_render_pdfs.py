@@ -197,12 +197,12 @@ def test_markup_from_data_opens_nothing() -> None:
 def test_toolkit_is_set_up_once_and_accelerated() -> None:
     from reportlab.pdfbase import pdfmetrics
 
-    from gateway.render import pdf
+    from gateway.render import fonts
 
     before = pdfmetrics.getRegisteredFontNames()
-    pdf._register_fonts()
+    fonts._register_fonts()
     assert pdfmetrics.getRegisteredFontNames() == before
-    assert pdf.ACCELERATED
+    assert fonts.ACCELERATED
 
 
 def test_same_bytes_in_another_process() -> None:

@@ -9,10 +9,11 @@ from datetime import datetime
 
 import render_samples as s
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
 from test_render_pdfs import pages, text
 
 from gateway.domain import Finding, Severity
-from gateway.render import pdf
+from gateway.render import fonts, sheets, wrap
 from gateway.render.ack_pdf import render_ack_pdf
 from gateway.render.declaration_pdf import render_declaration_pdf
 from gateway.render.payslip_pdf import render_payslip_pdf
@@ -27,10 +28,10 @@ def test_wrap_keeps_every_character_within_the_width() -> None:
         (f"Le matricule 2999999 est inconnu des Caisses {s.IMG}", 142),
         ("Łukasz Żółć  Nguyễn   Văn An", 30),
     ):
-        lines = pdf.wrap(value, pdf.FONT, 8, width)
+        lines = wrap.wrap(value, fonts.FONT, 8, width)
         assert "".join(lines).replace(" ", "") == value.replace(" ", ""), lines
-        assert all(pdf.pdfmetrics.stringWidth(line, pdf.FONT, 8) <= width for line in lines), lines
-    assert pdf.wrap("DE LA TOUR DU PIN CHAMBLY DE LA CHARCE-MONTGOLFIER-ESCLAVONNIÈRE", pdf.FONT, 8, 124) == [
+        assert all(pdfmetrics.stringWidth(line, fonts.FONT, 8) <= width for line in lines), lines
+    assert wrap.wrap("DE LA TOUR DU PIN CHAMBLY DE LA CHARCE-MONTGOLFIER-ESCLAVONNIÈRE", fonts.FONT, 8, 124) == [
         "DE LA TOUR DU PIN CHAMBLY", "DE LA CHARCE-MONTGOLFIER-", "ESCLAVONNIÈRE"]  # fmt: skip
 
 
@@ -77,11 +78,11 @@ def test_a_table_header_never_ends_a_page_alone() -> None:
     """A table starting near the foot of a page whose first row is tall (a wrapped message): its header goes
     to the next page with that row instead of staying alone at the bottom."""
     for filler in range(40, 70):  # the table's start walks down the first page, past the point it must move
-        sheet = pdf.Sheet()
+        sheet = sheets.Sheet()
         for n in range(filler):
             sheet.para(f"ligne de remplissage {n}")
         tall = " ".join(f"mot{n:03d}" for n in range(60))  # several lines in its column
-        sheet.table([100, 380], ["Code", "Message"], [pdf.Row(["X-TALL", tall]), pdf.Row(["X-NEXT", "court"])])
+        sheet.table([100, 380], ["Code", "Message"], [sheets.Row(["X-TALL", tall]), sheets.Row(["X-NEXT", "court"])])
         p = pages(sheet.render(title="Essai", reference="REF-1"))
         for page in p:
             if "Code Message" in page:
