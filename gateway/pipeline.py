@@ -171,6 +171,7 @@ class Pipeline:
         except Exception as exc:
             fault = as_fault(exc)
             if fault is None:
+                self._recovered = False  # a bug stopped the batch: what it claimed is taken up by the next one
                 raise
             self._fault = fault
         summary.references.sort()
