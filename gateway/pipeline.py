@@ -362,7 +362,10 @@ class Pipeline:
             # an inbox folder of no known subscriber: keep the file aside, nobody to answer
             log.warning("intake.unknown_subscriber", subscriber=claimed.subscriber, name=claimed.name)
             return
-        _data, size, sha = read_claimed(claimed.path, 0)
+        if claimed.sha256 is not None and claimed.size is not None:  # hashed while its bytes were stored
+            size, sha = claimed.size, claimed.sha256
+        else:  # a claim of an older version, found by the orphan recovery
+            _data, size, sha = read_claimed(claimed.path, 0)
         received_at = datetime.fromtimestamp(claimed.claimed_at, self.config.tz) \
             if self.clock.fixed is None else self.clock.now()
         try:

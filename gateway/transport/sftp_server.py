@@ -33,6 +33,7 @@ import paramiko
 
 from gateway.config import SftpSection
 from gateway.errors import TransportError
+from gateway.faults import reason_of
 from gateway.log import get_logger
 from gateway.transport.auth import Account, Authenticator
 from gateway.transport.limits import Admission, Caps, HandleBudget, address_key, ensure_fd_limit
@@ -87,13 +88,16 @@ class Connection(paramiko.ServerInterface):
                 if self.ended.wait(wait):
                     return paramiko.AUTH_FAILED
         started = time.monotonic()
+        unavailable = False
         if not locked:
             try:
                 account = self.server.authenticator.password(username, password)
-            except Exception:
-                log.exception("sftp.auth.error", subscriber=username, address=self.address[0])
+            except Exception as exc:  # noqa: BLE001 - the login is refused, the server goes on
+                unavailable = True  # not checked, so not a failed attempt: no lockout while the database is down
+                self._auth_error(username, exc)
         if account is None:
-            throttle.failed(self.peer, username, locked=locked)
+            if not unavailable:
+                throttle.failed(self.peer, username, locked=locked)
             log.info("sftp.auth.refused", method="password", subscriber=username, address=self.address[0], locked=locked)
             # Same answer after the same delay for unknown subscriber, wrong password, disabled or locked.
             self.ended.wait(max(0.0, self.server.failure_floor - (time.monotonic() - started)))
@@ -106,8 +110,8 @@ class Connection(paramiko.ServerInterface):
         # lock a subscriber's key-based software out.
         try:
             account = self.server.authenticator.public_key(username[:64], key.get_name(), key.asbytes())
-        except Exception:
-            log.exception("sftp.auth.error", subscriber=username[:64], address=self.address[0])
+        except Exception as exc:  # noqa: BLE001 - the login is refused, the server goes on
+            self._auth_error(username[:64], exc)
             account = None
         if account is None:
             return paramiko.AUTH_FAILED
@@ -115,6 +119,14 @@ class Connection(paramiko.ServerInterface):
         # anyone may offer a public key, so the session slot waits for the login itself (see log_in).
         self.offered = account
         return paramiko.AUTH_SUCCESSFUL
+
+    def _auth_error(self, username: str, exc: Exception) -> None:
+        """A login that could not be checked: the database unreachable is one line, anything else a bug."""
+        if reason_of(exc) is not None:
+            log.warning("sftp.auth.unavailable", subscriber=username, address=self.address[0],
+                        error=(str(exc).splitlines() or [type(exc).__name__])[0][:300])
+        else:
+            log.exception("sftp.auth.error", subscriber=username, address=self.address[0])
 
     def log_in(self, account: Account, method: str) -> bool:
         """The login succeeded: take one of the subscriber's session slots, or refuse it and close.

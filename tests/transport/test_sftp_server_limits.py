@@ -251,3 +251,24 @@ def test_a_public_key_offered_without_its_private_key_takes_no_slot(make_site, t
             t.close()
     with logged_in(site):
         assert site.server.admission.sessions("123") == 1
+
+
+def test_logins_while_the_database_is_down_lock_nobody_out(make_site, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A login the server cannot check (the database unreachable) is refused, but it is not a wrong password:
+    more attempts than the lockout allows, then the database returns, and the right password logs in."""
+    from gateway.errors import DatabaseUnavailable
+
+    site = make_site(max_failed_logins=3, lockout_seconds=60)
+    real = site.auth.password
+
+    def down(username: str, password: str):  # type: ignore[no-untyped-def]
+        raise DatabaseUnavailable("base de données: OperationalError: connection refused")
+
+    site.auth.password = down  # type: ignore[method-assign]
+    with caplog.at_level(logging.INFO):
+        for _ in range(5):
+            assert not attempt(site, "123", PASSWORD)[0]
+    assert any("sftp.auth.unavailable" in r.getMessage() for r in caplog.records)
+    assert not any(r.exc_info for r in caplog.records if "sftp.auth" in r.getMessage()), "a traceback per login"
+    site.auth.password = real  # type: ignore[method-assign]
+    assert attempt(site, "123", PASSWORD)[0], "locked out by the database's outage"
