@@ -56,12 +56,12 @@ class _CachedTTFont(TTFont):
     """
 
     def splitString(self, text: Any, doc: Any, encoding: str = "utf-8") -> list[tuple[int, bytes]]:
-        """ReportLab's, with a shortcut for a sheet's document (its state made by :func:`_seeded_state`): a
+        """ReportLab's, with a shortcut for a sheet's document (its state made by :func:`seeded_state`): a
         text whose characters all have a fixed code (:func:`_seed_codes`) is one chunk of subset 0, found
         by one ``str.translate`` instead of a loop over its characters. Same chunks either way."""
         if text and type(text) is str and getattr(self.state.get(doc), "seeded", False):
             try:
-                return [(0, text.translate(_SEED_CODES[self.fontName]).encode("latin-1"))]
+                return [(0, text.translate(SEED_CODES[self.fontName]).encode("latin-1"))]
             except UnicodeEncodeError:
                 pass
         return TTFont.splitString(self, text, doc, encoding)
@@ -281,7 +281,7 @@ def _seed(font: Any) -> Any:
 _SEEDED = {name: _seed(pdfmetrics.getFont(name)) for name in (FONT, FONT_BOLD)}
 
 
-def _seeded_state(name: str) -> Any:
+def seeded_state(name: str) -> Any:
     """A copy of the seeded state of font ``name`` for a new document: what ``splitString(SEED, doc)``
     would leave there (it changes only the assignments, the subsets and the next code), without redoing it."""
     template = _SEEDED[name]
@@ -308,4 +308,4 @@ def _seed_codes(name: str) -> dict[int, str]:
 
 
 # font name → translate table to subset 0 of the characters whose code is the same in every document
-_SEED_CODES = {name: _seed_codes(name) for name in (FONT, FONT_BOLD)}
+SEED_CODES = {name: _seed_codes(name) for name in (FONT, FONT_BOLD)}

@@ -13,7 +13,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from gateway.render.fonts import (
-    _SEED_CODES,
+    SEED_CODES,
 )
 
 # (font name, text) → the text as a PDF string literal in subset 0, or None when some character of it gets
@@ -29,7 +29,7 @@ def _shown(name: str, text: str) -> str | None:
         return _SHOWN[key]
     except KeyError:
         pass
-    table = _SEED_CODES.get(name)  # None: not one of the sheet fonts, no fixed codes
+    table = SEED_CODES.get(name)  # None: not one of the sheet fonts, no fixed codes
     try:
         literal = None if table is None else f"({escapePDF(text.translate(table).encode('latin-1'))}) Tj"
     except UnicodeEncodeError:

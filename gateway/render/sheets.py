@@ -33,7 +33,7 @@ from gateway.render.fonts import (
     PAGE_WIDTH,
     PRODUCER,
     RULE,
-    _seeded_state,
+    seeded_state,
 )
 from gateway.render.ops import draw_ops
 from gateway.render.text import one_line
@@ -312,7 +312,7 @@ class Sheet:
         canvas.setSubject(one_line(subject or title))
         canvas.setCreator(PRODUCER)
         for font in (FONT, FONT_BOLD):  # the same first characters in every subset: see _CachedTTFont
-            pdfmetrics.getFont(font).state[canvas._doc] = _seeded_state(font)
+            pdfmetrics.getFont(font).state[canvas._doc] = seeded_state(font)
         decorate = page_decorator(title, reference, test)
         total = len(self.pages)
         try:

@@ -70,7 +70,7 @@ def test_fixed_codes_are_what_reportlab_assigns(name: str) -> None:
     font = pdfmetrics.getFont(name)
     for text in TEXTS:
         doc = fonts._Seeded()
-        font.state[doc] = fonts._seeded_state(name)
+        font.state[doc] = fonts.seeded_state(name)
         mine = font.splitString(text, doc)
         literal = ops._shown(name, text)
         reference = fonts._Seeded()
