@@ -31,13 +31,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from functools import partial
@@ -47,29 +46,27 @@ from typing import Any
 
 from gateway import formats, outbox
 from gateway.clock import Clock, system_clock
-from gateway.codes import cap, finding
+from gateway.codes import finding
 from gateway.config import Config
 from gateway.domain import (
     AckDeclaration,
     Acknowledgement,
     AckPayslip,
-    AppliedValue,
     Declaration,
     DeclarationFile,
     FileKind,
-    Finding,
     ItemStatus,
     Location,
     Outcome,
     Payslip,
     PayslipFile,
     PayslipRequest,
-    RateUse,
     ReadResult,
 )
-from gateway.errors import GatewayError, RateError, TechnicalError
+from gateway.errors import GatewayError, TechnicalError
 from gateway.faults import InfrastructureFault, Outage, as_fault
 from gateway.files import atomic_write
+from gateway.judge import Judge
 from gateway.log import get_logger
 from gateway.receive import Claimed, Releases, RunFolder, claim_many, orphans, read_claimed, scan
 from gateway.render.ack_pdf import render_ack_pdf
@@ -81,16 +78,16 @@ from gateway.rules.context import CheckContext
 from gateway.rules.contributions import compute_declaration, fund_totals
 from gateway.rules.employment import employment_from_events
 from gateway.rules.payslip import compute_payslip
-from gateway.rules.rates import RateBook, missing_rate_finding
+from gateway.rules.rates import RateBook
 from gateway.store.intake import TERMINAL, Duplicate, FileRow, IntakeStore
 from gateway.store.repo import Store
 from gateway.sweep import sweep_temporaries
 from gateway.tasks import read_upload
-from gateway.verdicts import FileVerdict, Item
+from gateway.verdicts import FileVerdict
 from gateway.verification import FILE_NAME as VERIFICATION_FILE
 from gateway.verification import MAX_BYTES as VERIFICATION_MAX_BYTES
 from gateway.verification import verify_upload
-from gateway.workers import InlinePool, Limits, WorkerLost, WorkerPool
+from gateway.workers import InlinePool, Limits, SharedOrAlone, WorkerLost, WorkerPool
 
 log = get_logger(__name__)
 CRASH_VAR = "GATEWAY_CRASH_AT"  # tests only: kill -9 this process at the named point
@@ -139,6 +136,7 @@ class Pipeline:
         # or still in the inbox, for the next start)
         self.stop = stop or threading.Event()
         self.book = RateBook.from_config(config)
+        self.judge = Judge(store, self.intake, self.book, self._contributions, self._payslip)
         self.limits = formats.Limits.from_config(config.intake)
         self.layout = outbox.Layout(config.outbox)
         self._recovered = False
@@ -147,7 +145,7 @@ class Pipeline:
         self._lanes_alive = 0
         self._lanes_lock = threading.Lock()
         self._busy: set[int] = set()
-        self._retry_alone = _SharedOrAlone()
+        self._retry_alone = SharedOrAlone()
         self._scanning = threading.Event()  # set while run_once claims the inbox (lanes wait for its files)
         self._more = threading.Condition()  # notified when a file is registered or the scan ends
         self._parsed: dict[int, ReadResult] = {}
@@ -504,7 +502,7 @@ class Pipeline:
         result = self._read(row)
         today = row.received_at.astimezone(self.config.tz).date()
         context = CheckContext.from_config(self.config, today, subscriber=row.subscriber)
-        verdict = self._judge(row, result, context)
+        verdict = self.judge.file(row, result, context)
         test = bool(result.value is not None and result.value.test)
         return verdict, (result.kind.value if result.kind else None), test
 
@@ -533,90 +531,6 @@ class Pipeline:
                                                     "le code reçu par e-mail"),), total_findings=1)
         return self._set(row, "validated", findings=verdict.to_json(), total_findings=verdict.total_findings,
                          processed_at=self.clock.now(), outcome=verdict.outcome.value)
-
-    def _judge(self, row: FileRow, result: ReadResult, context: CheckContext) -> FileVerdict:
-        file_findings = list(result.findings)
-        total = max(result.total_findings, len(file_findings))
-        state = self.intake.subscriber_state(row.subscriber)
-        if state is not None and not state[2] and result.value is not None:
-            file_findings.insert(0, finding(
-                "SUBSCRIBER_EMAIL_UNVERIFIED",
-                "Votre adresse e-mail n'est pas encore validée : aucune déclaration ne peut être enregistrée. "
-                "Déposez le fichier email-verification.txt contenant le code reçu par e-mail.",
-                Location(), "une adresse e-mail validée"))
-            total += 1
-        items: list[Item] = []
-        rates: tuple[AppliedValue, ...] = ()
-        if result.value is not None:
-            view = self.store.records_view(row.subscriber)
-            items_of = list(_items_of(result.value))
-            view.prefetch((i.employer for i in items_of), _registrations(items_of))
-            verdicts = {v.index: v for v in formats.check(result, context, view)}
-            shared: dict[str, Finding] = {}
-            applied: dict[tuple[str, str], AppliedValue] = {}
-            items = [self._item(value, verdicts.get(i), shared, applied)
-                     for i, value in enumerate(_items_of(result.value), 1)]
-            rates = tuple(applied[k] for k in sorted(applied))
-            summary = _rate_warning_summary(list(shared.values()), rates)
-            file_findings += summary
-            total += len(summary)
-        kept, _ = cap(file_findings)
-        if any(f.is_error for f in kept):
-            # an error about the file as a whole (sender not allowed to declare) refuses every item in it
-            items = [replace(i, accepted=False) for i in items]
-        return FileVerdict(findings=kept, total_findings=total, items=tuple(items), rates=rates)
-
-    def _item(self, value: Declaration | Any, verdict: Any, shared: dict[str, Finding],
-              applied: dict[tuple[str, str], AppliedValue]) -> Item:
-        """One declaration or payslip request judged; warnings about the rates used go once into ``shared``
-        (the same unconfirmed rate concerns every declaration of the period: said once per file)."""
-        findings = list(verdict.findings) if verdict else []
-        total = verdict.total_findings if verdict else 0
-        if isinstance(value, Declaration):
-            if not any(f.is_error for f in findings):
-                # contributions are judged before recording: no rate in force refuses the declaration
-                result = self._contributions(value)
-                self._applied(result.lines, applied)
-                own = _share_rate_warnings(result.findings, shared)
-                findings += own
-                total += len(own)
-            kept, _ = cap(findings)
-            return Item(index=value.index, employer=value.employer, period=str(value.period),
-                        accepted=not any(f.is_error for f in kept), findings=kept, total_findings=max(total, len(kept)),
-                        late=bool(verdict and verdict.late), employees=len(value.lines))
-        if not any(f.is_error for f in findings):
-            # the payslip is computed before it is accepted: no rate in force refuses it
-            try:
-                payslip = self._payslip(value)
-                self._applied(payslip.contributions, applied)
-                own = _share_rate_warnings(payslip.findings, shared)
-                findings += own
-                total += len(own)
-            except RateError as exc:
-                findings.append(missing_rate_finding(exc, value.location))
-                total += 1
-        kept, _ = cap(findings)
-        return Item(index=value.index, employer=value.employer, period=str(value.period),
-                    accepted=not any(f.is_error for f in kept), findings=kept, total_findings=max(total, len(kept)),
-                    registration=value.registration)
-
-    def _applied(self, lines: Any, applied: dict[tuple[str, str], AppliedValue]) -> None:
-        """The dated values behind contribution lines, once each, for the acknowledgement."""
-        for line in lines:
-            for use in (line.rate_use, line.ceiling_use, line.base_use):
-                if use is None or (use.parameter, str(use.since)) in applied:
-                    continue
-                applied[(use.parameter, str(use.since))] = AppliedValue(
-                    parameter=use.parameter, since=use.since, value=use.value, unit=self._unit(use),
-                    source=use.source, unconfirmed=use.unconfirmed, components=tuple(use.components),
-                    label=use.label)
-
-    def _unit(self, use: RateUse) -> str:
-        """The unit of a parameter, or of the first part of a formula of parameters."""
-        name = use.components[0][0] if use.components and use.parameter not in self.book.parameters \
-            else use.parameter
-        parameter = self.book.parameters.get(name)
-        return parameter.unit.value if parameter is not None else "rate"
 
     def _memo(self) -> dict[tuple[str, Any], Any] | None:
         """The memo of the file this lane is processing (None outside ``process``)."""
@@ -969,99 +883,7 @@ class Pipeline:
                            total_findings=ack.total_findings)
 
 
-class _SharedOrAlone:
-    """First tries of files share the worker pool; a second try waits for the files in flight to end and
-    runs alone (new first tries wait for it)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._sharing = 0
-        self._alone = False
-        self._waiting_alone = 0
-
-    @contextmanager
-    def shared(self) -> Iterator[None]:
-        with self._cond:
-            while self._alone or self._waiting_alone:
-                self._cond.wait()
-            self._sharing += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._sharing -= 1
-                self._cond.notify_all()
-
-    @contextmanager
-    def alone(self) -> Iterator[None]:
-        with self._cond:
-            self._waiting_alone += 1
-            while self._alone or self._sharing:
-                self._cond.wait()
-            self._waiting_alone -= 1
-            self._alone = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._alone = False
-                self._cond.notify_all()
-
-
-RATE_WARNINGS = ("RATE_UNCONFIRMED", "RATE_STALE")
 _ROW_FIELDS = {f.name for f in fields(FileRow)}
-
-
-_QUOTED = re.compile(r"« ([^»]+) »")
-_RATE_SUMMARY = {
-    "RATE_UNCONFIRMED": ("{n} valeur(s) non confirmée(s) par une source officielle ont servi au calcul : {names}. "
-                         "Les montants sont calculés avec la meilleure valeur connue, à confirmer auprès des "
-                         "Caisses (voir « Taux et plafonds appliqués »)."),
-    "RATE_STALE": ("{n} valeur(s) n'ont pas été revérifiées depuis longtemps : {names} "
-                   "(voir « Taux et plafonds appliqués »)."),
-}
-
-
-def _rate_warning_summary(warnings: list[Finding], rates: tuple[AppliedValue, ...]) -> list[Finding]:
-    """One warning per code for the whole file, naming the values (their detail is in the rates list).
-
-    The unconfirmed values named are the rows the rates list marks « non confirmé » (a CMRC rate made of an
-    unconfirmed input is one of them; the input itself is not a row), so the count and the list agree."""
-    out = []
-    for code, template in _RATE_SUMMARY.items():
-        if not any(f.code == code for f in warnings):
-            continue
-        named = {m.group(1) for f in warnings if f.code == code if (m := _QUOTED.search(f.message))}
-        if code == "RATE_UNCONFIRMED" and any(r.unconfirmed for r in rates):
-            named = {r.label or r.parameter for r in rates if r.unconfirmed}
-        names = sorted(named, key=str.casefold)  # the values' French labels, in dictionary order
-        if names:
-            out.append(finding(code, template.format(n=len(names), names=", ".join(names)), Location(),
-                               "des valeurs confirmées et vérifiées récemment"))
-    return out
-
-
-def _share_rate_warnings(findings: tuple[Finding, ...], shared: dict[str, Finding]) -> list[Finding]:
-    """Rate warnings moved to ``shared`` (file level, once each, no location); the other findings returned."""
-    own = []
-    for f in findings:
-        if f.code in RATE_WARNINGS:
-            shared.setdefault(f.message, replace(f, location=Location()))
-        else:
-            own.append(f)
-    return own
-
-
-def _registrations(items: list[Any]) -> Iterator[str]:
-    for item in items:
-        if isinstance(item, Declaration):
-            yield from (line.registration for line in item.lines if line.registration)
-        else:
-            yield item.registration
-
-
-def _items_of(value: DeclarationFile | PayslipFile) -> Iterator[Any]:
-    return iter(value.declarations if isinstance(value, DeclarationFile) else value.requests)
 
 
 def _decl_ref(file_reference: str, index: int) -> str:
