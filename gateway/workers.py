@@ -1,8 +1,9 @@
 """Long-lived worker processes that parse and validate uploads, under memory, CPU and time limits.
 
 A hostile or buggy file can only take its worker down: the pool is rebuilt, the file is tried once more
-alone (:class:`SharedOrAlone`), and a file that takes its worker down twice is refused. Workers are started once (spawned, so they share no locks, threads or connections with the
-daemon) and fed from the executor's queue: starting a process per file would cost 0.5 s of imports each.
+alone (:class:`SharedOrAlone`), and a file that takes its worker down twice is refused. Workers are started
+once (spawned, so they share no locks, threads or connections with the daemon) and fed from the executor's
+queue: starting a process per file would cost 0.5 s of imports each.
 """
 
 from __future__ import annotations
