@@ -1,11 +1,11 @@
 """The intake, stage by stage: the ONE place that says in which order things happen to an upload.
 
-    receive   inbox → jobs/<run>/incoming (atomic rename) + a ``received`` row   (receive.py; a few dozen
-              uploads at a time: their sidecars synced together, their rows in one transaction)
-    validate  identify, parse, XSD → rules → verdict                              → ``validated``
+    receive   inbox → jobs/<run>/incoming (rename, stored copy) + a ``received`` row  (receive.py; a few
+              dozen uploads at a time: their sidecars synced together, their rows in one transaction)
+    validate  identify, parse, XSD → rules → verdict (judge.py)                  → ``validated``
     record    each accepted declaration (a savepoint each)                        → ``recorded``
     compute   contributions of each recorded declaration, stored                  → ``computed``
-    deliver   acknowledgement XML + PDF, declaration PDFs, payslips (atomic files) → ``delivered``/``refused``
+    deliver   declaration PDFs, payslips, acknowledgement XML + PDF (deliver.py) → ``delivered``/``refused``
 
 With worker processes (the default), the intake process only claims and registers uploads; each file then
 goes whole through one worker (:func:`process_in_worker`, its own database connection), so both cores work
@@ -30,34 +30,27 @@ a document is drawn or a worker is awaited.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from gateway import formats, outbox
+from gateway import crash, formats, outbox
 from gateway.clock import Clock, system_clock
 from gateway.codes import finding
 from gateway.config import Config
+from gateway.crash import crash_point
+from gateway.deliver import Delivery, decl_ref
 from gateway.domain import (
-    AckDeclaration,
-    Acknowledgement,
-    AckPayslip,
     Declaration,
     DeclarationFile,
     FileKind,
-    ItemStatus,
     Location,
-    Outcome,
     Payslip,
     PayslipFile,
     PayslipRequest,
@@ -69,13 +62,8 @@ from gateway.files import atomic_write
 from gateway.judge import Judge
 from gateway.log import get_logger
 from gateway.receive import Claimed, Releases, RunFolder, claim_many, orphans, read_claimed, scan
-from gateway.render.ack_pdf import render_ack_pdf
-from gateway.render.ack_xml import check_ack_xml, render_ack_xml
-from gateway.render.declaration_pdf import render_declaration_pdf
-from gateway.render.payslip_pdf import render_payslip_pdf
-from gateway.render.payslip_xml import check_payslip_xml, render_payslip_xml
 from gateway.rules.context import CheckContext
-from gateway.rules.contributions import compute_declaration, fund_totals
+from gateway.rules.contributions import compute_declaration
 from gateway.rules.employment import employment_from_events
 from gateway.rules.payslip import compute_payslip
 from gateway.rules.rates import RateBook
@@ -90,17 +78,7 @@ from gateway.verification import verify_upload
 from gateway.workers import InlinePool, Limits, SharedOrAlone, WorkerLost, WorkerPool
 
 log = get_logger(__name__)
-CRASH_VAR = "GATEWAY_CRASH_AT"  # tests only: kill -9 this process at the named point
 CLAIM_GROUP = 32  # uploads claimed and registered together (one fsync round, one transaction)
-
-
-def crash_point(name: str) -> None:
-    """Die like a power cut at ``name`` when a crash test asks for it (a real SIGKILL, no cleanup); in a
-    worker process, the intake process that started it dies too (its other workers follow it)."""
-    if os.environ.get(CRASH_VAR) == name:
-        if _worker is not None:
-            os.kill(os.getppid(), signal.SIGKILL)
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
@@ -152,6 +130,9 @@ class Pipeline:
         # What one lane learns while it processes one file (employers, contributions, documents written),
         # kept for that processing only: each step used to ask the database or recompute it again.
         self._local = threading.local()
+        self.delivery = Delivery(config, store, self.intake, self.pool, self.clock, self._local,
+                                 employer_info=self._employer_info, contributions=self._contributions,
+                                 payslip=self._payslip, value=self._value)
 
     def close(self) -> None:
         self.pool.close()
@@ -247,7 +228,7 @@ class Pipeline:
                         # after the commit: drawing a repeat's acknowledgement waits for a worker, and the
                         # workers wait for the writer lock this transaction held
                         for repeat in repeats:
-                            self._deliver_duplicate(*repeat)
+                            self.delivery.duplicate(*repeat)
                     with self._more:
                         self._more.notify_all()
                 if not follow or self._halted():
@@ -344,7 +325,7 @@ class Pipeline:
         if row.state in TERMINAL:
             return row.outcome or row.state, row.reference
         log.error("file.over_limits", reference=row.reference, state=row.state, error=str(error))
-        self._refuse_over_limits(row, error)
+        self.delivery.refuse_over_limits(row, error)
         row = self.intake.file(file_id)
         return row.outcome or row.state, row.reference
 
@@ -390,7 +371,7 @@ class Pipeline:
             log.warning("intake.recovered_orphan", name=claimed.name, subscriber=claimed.subscriber)
             self._register(claimed, summary, repeats)
         for repeat in repeats:
-            self._deliver_duplicate(*repeat)
+            self.delivery.duplicate(*repeat)
 
     def _manifest(self, summary: BatchSummary) -> None:
         path = self.config.jobs_dir / summary.run_id / "manifest.json"
@@ -442,13 +423,13 @@ class Pipeline:
                 if states:
                     self.intake.set_state(row.id, **states)
             if row.state == "computed":
-                row = self._after("computed", self._deliver(row))
+                row = self._after("computed", self.delivery.deliver(row))
         except Exception as exc:
             fault = as_fault(exc)
             if fault is None:
                 log.exception("file.bug", reference=row.reference, state=row.state, error=type(exc).__name__)
                 try:
-                    self._park(row, exc)
+                    self.delivery.park(row, exc)
                     row = self.intake.file(file_id)
                     if row.state not in TERMINAL:
                         return "held", row.reference
@@ -577,7 +558,7 @@ class Pipeline:
         for n, item in enumerate(accepted):
             info = self._employer_info(item.employer)
             decl_id = self.intake.record_declaration(
-                file_id=row.id, reference=_decl_ref(row.reference, item.index), decl=by_index[item.index],
+                file_id=row.id, reference=decl_ref(row.reference, item.index), decl=by_index[item.index],
                 late=item.late, received_at=row.received_at, recorded_at=now,
                 employer_id=info["id"] if info else None)
             if decl_id is not None:
@@ -613,110 +594,6 @@ class Pipeline:
         return self._set(row, "computed")
 
     # deliver ---------------------------------------------------------------------------------------------
-    def _deliver(self, row: FileRow) -> FileRow:
-        verdict = FileVerdict.from_json(row.findings)
-        value = self._value(row) if verdict.items else None
-        with self.store.unit(read=True):  # what the documents show, read from one snapshot
-            if isinstance(value, DeclarationFile):
-                acks, notes = self._deliver_declarations(row, verdict, value)
-                ack = self._ack(row, verdict, declarations=acks, notes=notes)
-            elif isinstance(value, PayslipFile):
-                ack = self._ack(row, verdict, payslips=self._deliver_payslips(row, verdict, value))
-            else:
-                ack = self._ack(row, verdict)
-        # drawn and written once the read is over: no transaction stays open while a document is drawn
-        for relative, made, kind, extra in self._local.drawings:
-            data = made if isinstance(made, bytes) else self._draw(made)
-            self._record_doc(kind, self._out(relative, data), row, **extra)
-        self._local.drawings.clear()
-        final = "refused" if ack.outcome is Outcome.REFUSED else "delivered"
-        self._write_ack(row, ack, then=partial(self.intake.finish, row.id, final, outcome=ack.outcome.value),
-                        expect="computed")
-        log.info("file.delivered", reference=row.reference, outcome=ack.outcome.value)
-        return replace(row, state=final)
-
-    def _deliver_declarations(self, row: FileRow, verdict: FileVerdict,
-                              value: DeclarationFile) -> tuple[list[AckDeclaration], list[str]]:
-        recorded = {d.position: d for d in self.intake.declarations_of(row.id)}
-        by_index = {d.index: d for d in value.declarations}
-        out: list[AckDeclaration] = []
-        notes: list[str] = []
-        for item in verdict.items:
-            decl = by_index[item.index]
-            funds: tuple[Any, ...] = ()
-            reference = None
-            info = self._employer_info(decl.employer) if item.accepted else None
-            if item.accepted and info is not None:
-                if row.test:
-                    result = self._contributions(decl)
-                    funds = result.totals
-                    notes += [n for n in result.notes if n not in notes]
-                    reference = _decl_ref(row.reference, item.index)
-                    people = {}
-                else:
-                    stored = recorded[item.index]
-                    reference = stored.reference
-                    funds = fund_totals(self.intake.contribution_amounts(stored.id))
-                    notes += [n for n in self._contributions(decl).notes if n not in notes]
-                    people = self.intake.line_people(stored.id)
-                self._later(row, self.layout.declaration_pdf(
-                    row.subscriber, decl.employer, str(decl.period), reference, row.test), partial(
-                    render_declaration_pdf, decl, reference=reference, employer_name=info["name"],
-                    employer_address=info["address"],
-                    received_at=row.received_at.astimezone(self.config.tz),
-                    names={p: (ln, fn) for p, (_r, ln, fn) in people.items()},
-                    registrations={p: r for p, (r, _ln, _fn) in people.items()},
-                    funds=funds, late=item.late, test=row.test),
-                    "declaration-pdf", employer_id=info["id"],
-                    declaration_id=None if row.test else recorded[item.index].id, period=str(decl.period))
-            out.append(AckDeclaration(
-                index=item.index, employer=item.employer, period=item.period,
-                status=ItemStatus.ACCEPTED if item.accepted else ItemStatus.REFUSED,
-                employees=len(decl.lines), total_gross=decl.total_gross, total_hours=decl.total_hours,
-                reference=reference, late=item.late, funds=tuple(funds), findings=item.findings,
-                employer_name=info["name"] if info else None))
-        return out, notes
-
-    def _deliver_payslips(self, row: FileRow, verdict: FileVerdict, value: PayslipFile) -> list[AckPayslip]:
-        by_index = {r.index: r for r in value.requests}
-        out: list[AckPayslip] = []
-        for item in verdict.items:
-            request = by_index[item.index]
-            status = ItemStatus.ACCEPTED if item.accepted else ItemStatus.REFUSED
-            if not item.accepted:
-                out.append(AckPayslip(item.index, request.employer, str(request.period), request.registration,
-                                      status, findings=item.findings))
-                continue
-            info = self._employer_info(request.employer)
-            assert info is not None, "checked by the rules"
-            payslip = self._payslip(request)
-            reference = f"{row.reference}-P{item.index}"
-            xml = render_payslip_xml(payslip, reference=reference, test=row.test)
-            check_payslip_xml(xml)  # never deliver a payslip XML that breaks its own schema
-            paths = {}
-            pdf = partial(render_payslip_pdf, payslip, reference=reference, test=row.test)
-            for suffix, made in (("pdf", pdf), ("xml", xml)):
-                relative = self.layout.payslip(row.subscriber, request.employer, str(request.period),
-                                               request.registration, reference, row.test, suffix)
-                self._later(row, relative, made, f"payslip-{suffix}", employer_id=info["id"],
-                            period=str(request.period))
-                paths[suffix] = str(relative)
-            out.append(AckPayslip(item.index, request.employer, str(request.period), request.registration,
-                                  status, gross=payslip.gross, net=payslip.net, document=paths["pdf"],
-                                  findings=item.findings))
-        return out
-
-    def _later(self, row: FileRow, relative: Any, made: bytes | Callable[[], bytes], kind: str,
-               **extra: Any) -> None:
-        """A document of the file being delivered, drawn and written after the reads of its delivery (at once
-        outside ``process``)."""
-        later = getattr(self._local, "drawings", None)
-        if later is not None:
-            later.append((relative, made, kind, extra))
-        else:
-            self._record_doc(kind, self._out(relative, made if isinstance(made, bytes) else self._draw(made)),
-                             row, **extra)
-
     def _payslip(self, request: PayslipRequest) -> Payslip:
         """The payslip of an accepted request: pure given the records, so computed once per processing
         (validation and delivery each needed it)."""
@@ -737,163 +614,7 @@ class Pipeline:
             memo[key] = payslip
         return payslip
 
-    def _ack(self, row: FileRow, verdict: FileVerdict, *, declarations: list[AckDeclaration] | None = None,
-             payslips: list[AckPayslip] | None = None, notes: list[str] | None = None) -> Acknowledgement:
-        declarations = declarations or []
-        payslips = payslips or []
-        item_total = sum(i.total_findings for i in verdict.items)
-        return Acknowledgement(
-            reference=row.reference, subscriber=row.subscriber, file_name=row.original_name, size=row.size,
-            sha256=row.sha256, received_at=row.received_at.astimezone(self.config.tz),
-            processed_at=(row.processed_at or self.clock.now()).astimezone(self.config.tz),
-            outcome=verdict.outcome, kind=FileKind(row.kind) if row.kind else None, test=row.test,
-            declarations=tuple(declarations), payslips=tuple(payslips), findings=verdict.findings,
-            total_findings=verdict.total_findings + item_total, notes=tuple(verdict.notes) + tuple(notes or ()),
-            rates=verdict.rates,
-        )
-
-    def _write_ack(self, row: FileRow, ack: Acknowledgement, variant: str = "",
-                   then: Callable[[], None] | None = None, expect: str | None = None) -> None:
-        """The acknowledgement's files, then the rows of every document written for the file (and ``then``,
-        the final state) in one transaction; with ``expect``, only if the file is still at that state (else
-        another instance delivered it: the same files, already recorded)."""
-        xml = render_ack_xml(ack)
-        check_ack_xml(xml)  # never deliver an acknowledgement that breaks its own schema
-        pdf = self._draw(partial(render_ack_pdf, ack))
-        for suffix, data in (("xml", xml), ("pdf", pdf)):
-            rel = self.layout.acknowledgement(row.subscriber, row.original_name if not variant else ack.file_name,
-                                              row.reference, row.test, suffix, variant)
-            written = self._out(rel, data)
-            self._record_doc(f"ack-{suffix}", written, row)
-        batch = getattr(self._local, "batch", None)
-        if batch is not None:
-            batch.commit()  # every document of the file on disk before its rows say so
-        with self.store.unit():
-            if expect is not None and not self.intake.take(row.id, expect):
-                log.info("file.delivered_elsewhere", reference=row.reference)
-                return
-            self._flush_docs()
-            crash_point("ack-written")
-            if then is not None:
-                then()
-
-    def _out(self, relative: Any, data: bytes) -> outbox.Written:
-        """A document of the file being processed (made durable with the others, before they are recorded)."""
-        batch = getattr(self._local, "batch", None)
-        if batch is None:  # outside ``process`` (a duplicate's acknowledgement): at once
-            return outbox.write(self.layout, relative, data)
-        return batch.write(relative, data)
-
-    def _draw(self, render: Callable[[], bytes]) -> bytes:
-        """A PDF drawn through the pipeline's pool: here when the whole file is already in a worker process
-        (its pool is inline), in a worker for a duplicate's or a parked file's acknowledgement."""
-        return self.pool.run(render)
-
-    def _record_doc(self, kind: str, written: outbox.Written, row: FileRow, **extra: Any) -> None:
-        """A delivered document, recorded with the acknowledgement in one transaction (one per document
-        cost more than drawing a small PDF); written again after a crash, its row is updated."""
-        doc = dict(kind=kind, path=written.path, sha256=written.sha256, size=written.size,
-                   subscriber_id=row.subscriber_id, received_file_id=row.id, created_at=self.clock.now(), **extra)
-        pending = getattr(self._local, "documents", None)
-        if pending is None:  # outside ``process`` (a duplicate's acknowledgement): at once
-            self.intake.add_documents([doc])
-        else:
-            pending.append(doc)
-
-    def _flush_docs(self) -> None:
-        pending = getattr(self._local, "documents", None)
-        if pending:
-            self.intake.add_documents(pending)
-            pending.clear()
-
-    # duplicates and failures --------------------------------------------------------------------------------
-    def _deliver_duplicate(self, dup: Duplicate, claimed: Claimed, size: int, received_at: datetime) -> None:
-        """The same bytes again: the earlier acknowledgement, marked as a duplicate; nothing recorded."""
-        original = self.intake.file(dup.file_id)
-        log.info("file.duplicate", reference=original.reference, name=claimed.name)
-        verdict = FileVerdict.from_json(original.findings)
-        earlier = self._ack(original, verdict, declarations=self._recorded_acks(original, verdict))
-        ack = replace(earlier, outcome=Outcome.DUPLICATE, duplicate_of=original.reference, file_name=claimed.name,
-                      received_at=received_at, processed_at=self.clock.now())
-        self._write_ack(original, ack, variant=f".duplicate-{outbox.stamp(received_at)}")
-        claimed.path.unlink(missing_ok=True)  # the original upload's bytes are kept; these are the same
-        claimed.meta.unlink(missing_ok=True)
-
-    def _recorded_acks(self, row: FileRow, verdict: FileVerdict) -> list[AckDeclaration]:
-        recorded = {d.position: d for d in self.intake.declarations_of(row.id)}
-        out = []
-        for item in verdict.items:
-            stored = recorded.get(item.index)
-            funds = fund_totals(self.intake.contribution_amounts(stored.id)) if stored else ()
-            out.append(AckDeclaration(
-                index=item.index, employer=item.employer, period=item.period,
-                status=ItemStatus.ACCEPTED if stored else ItemStatus.REFUSED,
-                employees=stored.employees if stored else item.employees,
-                total_gross=stored.total_gross if stored else _zero(), total_hours=stored.total_hours if stored else _zero(),
-                reference=stored.reference if stored else None, late=item.late, funds=tuple(funds),
-                findings=item.findings))
-        return out
-
-    def _park(self, row: FileRow, exc: BaseException) -> None:
-        """A bug met while processing the file. Nothing of it recorded: parked as ``failed`` (original kept
-        where it is, an acknowledgement that says so). Its records committed: held at its state instead, so
-        that no state ever says ``failed`` for records that stand (``gateway failed retry`` resumes it)."""
-        row = self.intake.file(row.id)  # the state as committed (the failed transaction was rolled back)
-        error = f"{type(exc).__name__}: {exc}"
-        if row.state in TERMINAL:
-            return
-        if self._has_records(row):
-            log.error("file.held", reference=row.reference, state=row.state, error=error[:300])
-            self.intake.hold(row.id, error)
-            return
-        message = ("Une erreur technique est survenue pendant le traitement de ce fichier. Il est conservé ; "
-                   f"contactez le support en citant la référence {row.reference}.")
-        verdict = FileVerdict(findings=(finding("TECHNICAL_ERROR", message, Location(), None),), total_findings=1)
-        self._conclude(row, replace(self._ack(row, verdict), outcome=Outcome.FAILED), "failed", error)
-
-    def _refuse_over_limits(self, row: FileRow, exc: BaseException) -> None:
-        """The file took its worker down twice, or ran past its time limit: the file's own doing, refused
-        with the code that says so (its records, if an earlier step committed any, are kept: held)."""
-        if self._has_records(row):
-            self.intake.hold(row.id, f"{type(exc).__name__}: {exc}")
-            return
-        limits = self.pool.limits if isinstance(self.pool, WorkerPool) else Limits()
-        message = ("Le traitement de ce fichier dépasse les ressources permises (mémoire "
-                   f"{limits.memory_mb} Mio, {limits.cpu_seconds} s de calcul, {limits.wall_seconds} s en tout) : "
-                   "le fichier est refusé. Découpez-le en fichiers plus petits ou simplifiez-le, puis déposez-le "
-                   "à nouveau.")
-        verdict = FileVerdict(findings=(finding("FILE_RESOURCE_LIMIT", message, Location(),
-                                                "un fichier traitable dans les limites"),), total_findings=1)
-        self._conclude(row, self._ack(row, verdict), "refused", f"{type(exc).__name__}: {exc}")
-
-    def _has_records(self, row: FileRow) -> bool:
-        return row.state not in ("received", "validated") and bool(self.intake.declarations_of(row.id))
-
-    def _conclude(self, row: FileRow, ack: Acknowledgement, state: str, error: str) -> None:
-        """End a file that could not be processed: its acknowledgement, then its final state."""
-        try:
-            self._write_ack(row, ack)
-        except Exception as exc:
-            if as_fault(exc) is not None:
-                raise
-            log.exception("file.conclude_ack_error", reference=row.reference)
-        self.intake.finish(row.id, state, outcome=ack.outcome.value, error=error[:2000],
-                           processed_at=self.clock.now(), findings=FileVerdict(
-                               findings=ack.findings, total_findings=ack.total_findings).to_json(),
-                           total_findings=ack.total_findings)
-
-
 _ROW_FIELDS = {f.name for f in fields(FileRow)}
-
-
-def _decl_ref(file_reference: str, index: int) -> str:
-    return f"{file_reference}-D{index}"
-
-
-def _zero() -> Any:
-    from decimal import Decimal
-
-    return Decimal("0.00")
 
 
 _worker: Pipeline | None = None  # in a worker process: the pipeline its files go through
@@ -911,6 +632,7 @@ def process_in_worker(config: Config, clock: Clock, file_id: int) -> tuple[str, 
         log_setup.setup(config.logging.level, config.logging.json)
         try:
             _worker = Pipeline(config, Store.connect(config), clock=clock, pool=InlinePool())
+            crash.in_worker = True
         except Exception as exc:
             fault = as_fault(exc)  # the database not reachable from the worker: the file waits
             if fault is None:

@@ -118,3 +118,15 @@ def check_each_once(config: Config, files: int) -> None:
     on_disk = [p for p in config.outbox.rglob("*.ack.xml")]
     assert len(on_disk) == files, f"{len(on_disk)} acknowledgements on disk for {files} files"
     assert not list(config.outbox.rglob(".tmp-*")), "temporary files left in the outbox"
+
+
+def wait_ready(config: Config, timeout: float = 15) -> bool:
+    """Every instance says it is ready (it writes so after the batch that delivered the last file ends)."""
+    from gateway.health import instances
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(i.state == "ready" for i in instances(config.jobs_dir)):
+            return True
+        time.sleep(0.2)
+    return False

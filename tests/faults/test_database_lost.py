@@ -24,6 +24,7 @@ from tests.faults.kit import (
     states,
     stop_daemon,
     wait_for_states,
+    wait_ready,
 )
 from tests.faults.proxy import Proxy
 
@@ -95,7 +96,7 @@ def test_a_daemon_that_loses_the_database_resumes_by_itself(tmp_path: Path) -> N
             during = states(config)  # read directly, not through the proxy
             proxy.restore()
             seen = wait_for_states(config, {"delivered": files}, 120, alive=[daemon])
-            ready = all(i.state == "ready" for i in instances(config.jobs_dir))
+            ready = wait_ready(config)
         finally:
             code, err = stop_daemon(daemon)
             (tmp_path / "daemon.err").write_text(err)

@@ -27,6 +27,7 @@ from tests.faults.kit import (
     states,
     stop_daemon,
     wait_for_states,
+    wait_ready,
 )
 
 FILES = 30
@@ -97,7 +98,7 @@ def test_a_full_outbox_parks_nothing_and_the_files_go_on_once_space_is_back(tmp_
             assert proc.poll() is None
             filler.unlink()  # space is back: the daemon goes on by itself
             seen = wait_for_states(config, {"delivered": FILES}, 90, alive=[proc])
-            ready = all(i.state == "ready" for i in instances(config.jobs_dir))
+            ready = wait_ready(config)
         finally:
             code, err = stop_daemon(proc)
         (home / "daemon.err").write_text(err)

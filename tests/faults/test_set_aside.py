@@ -5,6 +5,7 @@ back what older versions parked for a fault of the database or the disk."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -50,10 +51,10 @@ def test_a_bug_after_the_records_holds_the_file_and_retry_delivers_it(home) -> N
     hook = config.home / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(
-        "import gateway.pipeline as p\n"
+        "import gateway.deliver as p\n"
         "def broken(ack):\n    raise ZeroDivisionError('bug in the drawing')\n"
         "p.render_ack_pdf = broken\n")
-    first = gateway(path, "intake", "--once", "--inline", env={"PYTHONPATH": f"{hook}"}, check=False)
+    first = gateway(path, "intake", "--once", "--inline", env={"PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")]))}, check=False)
     assert first.returncode == 1, first.stderr
     rows = _rows(config)
     assert {n: s for n, (s, _e) in rows.items()} == {"nov.xml": "computed", "oct.xml": "computed"}, rows

@@ -221,8 +221,8 @@ def test_acknowledgement_bytes_are_deterministic(config, demo_store, name) -> No
     from gateway.verdicts import FileVerdict
 
     value = p._value(row)
-    acks, notes = p._deliver_declarations(row, FileVerdict.from_json(row.findings), value)
-    again = p._ack(row, FileVerdict.from_json(row.findings), declarations=acks, notes=notes)
+    acks, notes = p.delivery._deliver_declarations(row, FileVerdict.from_json(row.findings), value)
+    again = p.delivery.ack(row, FileVerdict.from_json(row.findings), declarations=acks, notes=notes)
     from gateway.render.ack_xml import render_ack_xml
 
     (xml_name,) = [n for n in files if n.endswith(".ack.xml")]

@@ -83,7 +83,7 @@ def test_every_delivered_payslip_xml_is_valid_against_its_schema(config, demo_st
 
 
 def test_a_payslip_xml_breaking_its_schema_is_never_delivered(config, demo_store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from gateway import pipeline as pipeline_mod
+    from gateway import deliver as pipeline_mod
 
     real = pipeline_mod.render_payslip_xml
 
