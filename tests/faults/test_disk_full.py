@@ -50,24 +50,19 @@ def small_tmpfs(where: Path, size: str) -> Iterator[Path]:
 
 
 def fill(folder: Path) -> Path:
-    """Fill the file system under ``folder`` to the last block (the filler file is made beforehand, when the
-    test starts: on a file system already full not even an empty file can be made)."""
+    """Fill the file system under ``folder`` to the last block. Unbuffered writes: a buffered file would fail
+    once more when it is closed, flushing what the full disk refused."""
     filler = folder / "filler.bin"
-    with open(filler, "ab") as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
-    for step in (4096, 512, 1):  # the last bytes too
-        try:
-            with open(filler, "ab") as out:
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for step in (65536, 4096, 512, 1):  # the last bytes too
+            try:
                 while True:
-                    out.write(b"\0" * step)
-                    out.flush()
-        except OSError:
-            pass
+                    os.write(fd, b"\0" * step)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC, exc
+    finally:
+        os.close(fd)
     return filler
 
 
@@ -85,7 +80,6 @@ def wait_degraded(config: config_mod.Config, proc: subprocess.Popen[str], timeou
 def test_a_full_outbox_parks_nothing_and_the_files_go_on_once_space_is_back(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with small_tmpfs(home / "outbox", "16m"):
-        (home / "outbox" / "filler.bin").touch()
         path, config = home_with_employers(home, FILES, extra=EXTRA)
         filler = fill(config.outbox)
         drop_declarations(config, FILES)
@@ -114,7 +108,6 @@ def test_a_full_outbox_parks_nothing_and_the_files_go_on_once_space_is_back(tmp_
 def test_a_full_disk_under_the_database_parks_nothing_and_the_intake_resumes(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with small_tmpfs(tmp_path / "db", "16m") as db:
-        (db / "filler.bin").touch()
         path, config = home_with_employers(home, FILES, extra=EXTRA, url=f"sqlite:///{db}/gateway.db")
         proc = start_daemon(path)
         try:
