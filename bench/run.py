@@ -15,7 +15,8 @@ Stages, each printed with its seconds and rates:
   floor      the same files through lxml parse + XSD validation, SQLAlchemy Core executemany of the same
              lines, and one one-page ReportLab PDF per acknowledgement (and payslip): the libraries alone
 
-Everything runs on this machine (loopback only); figures vary with its load: run it on a quiet machine.
+Everything runs on this machine (loopback only); figures vary with its load: run it on a quiet machine. The
+load average is printed at the start and with each stage, so every figure says what it ran at.
 """
 
 from __future__ import annotations
@@ -365,6 +366,11 @@ def floor(files: list[tuple[str, str, bytes]], payslip_count: int) -> dict[str, 
     return {"parse": parse, "db": db, "pdf": pdf, "total": parse + db + pdf}
 
 
+def load() -> str:
+    """The machine's 1-minute load average now: every stage's figures are printed with it (they vary with it)."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--employers", type=int, default=6500)
@@ -386,7 +392,7 @@ def main() -> None:
         args.payslips = min(args.payslips, 3000)
     rng = random.Random(20261105)
     home = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
-    print(f"machine: {os.cpu_count()} cores; home {home}")
+    print(f"machine: {os.cpu_count()} cores, load average {load()} at the start; home {home}")
     t0 = time.perf_counter()
     plan = setup(home, args.subscribers, args.employers, args.employees, rng)
     print(f"setup     {time.perf_counter() - t0:7.1f} s  {len(plan)} employers, {args.employees} employees, "
@@ -396,10 +402,11 @@ def main() -> None:
     local = [(s, f"decl-{e}.xml", declaration(e, regs, rng)) for s, e, regs in local_part]
     drop_all(home, local)
     employees = sum(len(r) for _s, _e, r in local_part)
+    started_at = load()
     seconds, cpu = intake(home)
     pdfs = count(home, "*.pdf")
     print(f"local     {seconds:7.1f} s  {len(local) / seconds:7.1f} files/s  {employees / seconds:8.0f} employees/s  "
-          f"{pdfs / seconds:6.1f} PDFs/s ({pdfs} PDFs){cpu_text(cpu, seconds)}")
+          f"{pdfs / seconds:6.1f} PDFs/s ({pdfs} PDFs) [load {started_at} at its start]{cpu_text(cpu, seconds)}")
     results = {"local": seconds}
     cpus = [cpu]
     slips = 0
@@ -414,19 +421,22 @@ def main() -> None:
         slips = args.payslips - budget
         before = count(home, "*.pdf")
         drop_all(home, chosen)
+        started_at = load()
         seconds, cpu = intake(home)
         made = count(home, "*.pdf") - before
         print(f"payslips  {seconds:7.1f} s  {slips / seconds:7.1f} payslips/s  {made / seconds:6.1f} PDFs/s "
-              f"({made} PDFs){cpu_text(cpu, seconds)}")
+              f"({made} PDFs) [load {started_at} at its start]{cpu_text(cpu, seconds)}")
         results["payslips"] = seconds
         cpus.append(cpu)
     if sftp_part:
         files = [(s, f"sftp-{e}.xml", declaration(e, regs, rng)) for s, e, regs in sftp_part]
+        started_at = load()
         got = sftp_stage(home, files, args.latency_samples, args.sftp_clients, args.sftp_auth)
         if got:
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"sftp      {got['total']:7.1f} s  {got['files'] / got['total']:7.1f} files/s end to end "
-                  f"(uploads alone {got['files'] / got['uploaded']:.1f} files/s); largest gateway process "
+                  f"(uploads alone {got['files'] / got['uploaded']:.1f} files/s) [load {started_at} at its start]; "
+                  "largest gateway process "
                   f"{peak:.0f} MiB RSS\n          CPU: gateway daemon and its workers {got['cpu_daemon']:.1f} s, "
                   f"OpenSSH clients {got['cpu_clients']:.1f} s ({args.sftp_auth} logins)")
             print(f"latency   upload → acknowledgement, daemon idle: median {got['median']:.2f} s, "
