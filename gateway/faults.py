@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import threading
 import time
+from datetime import UTC, datetime
 
 from gateway.errors import GatewayError
 from gateway.log import get_logger
@@ -84,7 +85,8 @@ class Outage:
         self._lock = threading.Lock()
         self.reason: str | None = None
         self.detail = ""
-        self.since: float | None = None
+        self.since: float | None = None  # monotonic, for how long it lasted
+        self.began_at: datetime | None = None  # wall clock (UTC), for what an operator reads
         self.tries = 0
 
     @property
@@ -96,6 +98,7 @@ class Outage:
             self.tries += 1
             if self.reason is None:
                 self.reason, self.detail, self.since = fault.reason, str(fault), time.monotonic()
+                self.began_at = datetime.now(UTC)
                 log.warning("intake.degraded", reason=fault.reason, error=str(fault),
                             note="les fichiers attendent ; reprise automatique")
             elif str(fault) != self.detail:  # the same outage, another symptom: said once too
@@ -107,7 +110,7 @@ class Outage:
             if self.reason is not None:
                 lasted = time.monotonic() - (self.since or time.monotonic())
                 log.info("intake.resumed", reason=self.reason, seconds=round(lasted, 1), tries=self.tries)
-            self.reason, self.detail, self.since, self.tries = None, "", None, 0
+            self.reason, self.detail, self.since, self.began_at, self.tries = None, "", None, None, 0
 
     def pause(self) -> float:
         """How long to wait before the next try."""

@@ -40,18 +40,14 @@ class Health:
         self.host = socket.gethostname()
         self.path = self.folder / f"{self.host}-{os.getpid()}.json"
         self._last_batch: str | None = None
-        self._degraded_since: str | None = None
 
     def write(self, outage: Outage, batch: str | None = None) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         if batch:
             self._last_batch = batch
-        if outage.degraded and self._degraded_since is None:
-            self._degraded_since = now
-        elif not outage.degraded:
-            self._degraded_since = None
+        since = outage.began_at.isoformat(timespec="seconds") if outage.began_at else None
         doc = {"host": self.host, "pid": os.getpid(), "state": "degraded" if outage.degraded else "ready",
-               "reason": outage.reason, "detail": outage.detail, "since": self._degraded_since,
+               "reason": outage.reason, "detail": outage.detail, "since": since,
                "last_batch": self._last_batch, "updated_at": now}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
