@@ -25,7 +25,8 @@ depends_on = None
 
 # Text found in the ``error`` of a file parked by a fault of the database or the disk.
 INFRASTRUCTURE_SIGNS = (
-    "OperationalError", "InterfaceError", "DatabaseUnavailable", "base de données occupée", "base de données:",
+    # (not the bare « base de données: » prefix: an IntegrityError, a bug, is reported with it too)
+    "OperationalError", "InterfaceError", "DatabaseUnavailable", "base de données occupée",
     "database or disk is full", "disk I/O error", "database is locked", "No space left", "Errno 28", "Errno 5",
     "Errno 30", "Read-only file system", "AdminShutdown", "server closed the connection", "connection refused",
     "Disk quota exceeded",
