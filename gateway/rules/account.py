@@ -5,6 +5,8 @@ Sign: an entry's amount is what it adds to what the employer owes. A declaration
 a complementary declaration adds its own; a rectifying declaration replaces the period's figures, so its
 entry is the difference from what was owed before (negative when it lowers them); a collection exported in
 a pain.008 is negative (collected); a returned or rejected collection reverses it (positive: owed again).
+A collection settles every period up to the one it is exported for: it is written as one entry per period
+it settles (:func:`allocate`), so that each period's balance stays exact whatever the order of exports.
 
 Every document that shows an amount owed (statement, pain.008, correction notice, ``gateway account``)
 reads it from here; none sums contributions of its own.
@@ -148,6 +150,19 @@ def balance(entries: Iterable[Entry], *, up_to: str | None = None, before: str |
                 if (up_to is None or e.period <= up_to) and (before is None or e.period < before)), ZERO)
 
 
+def allocate(entries: Iterable[Entry], up_to: str) -> tuple[tuple[str, Decimal], ...]:
+    """How a collection of everything owed up to ``up_to`` is spread over the periods: each period's
+    balance, so that every period up to it is settled (a credit is used up: its share is positive). Empty
+    when the sum is not positive (a credit is never debited). The shares add up to the amount collected."""
+    per: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for e in entries:
+        if e.period <= up_to:
+            per[e.period] += e.amount
+    if sum(per.values(), ZERO) <= 0:
+        return ()
+    return tuple((p, amount) for p, amount in sorted(per.items()) if amount)
+
+
 @dataclass(frozen=True, slots=True)
 class FundRow:
     """One fund of a statement or a notice: base, each share's rate and amount."""
@@ -210,9 +225,9 @@ class StatementFigures:
         return max(-self.balance, ZERO)
 
     def fingerprint(self) -> str:
-        """A digest of every amount the statement shows: a new version is due when it changes."""
-        parts = [self.employer, self.period, *self.declarations, str(self.period_total), str(self.carried),
-                 str(self.collected)]
+        """A digest of what the period owes (its declarations and their figures): a new version is due when
+        a correction changes it. A collection or a balance elsewhere moving does not make one."""
+        parts = [self.employer, self.period, *self.declarations, str(self.period_total)]
         parts += [f"{r.fund}:{r.base}:{r.employer_rate}:{r.employer}:{r.employee_rate}:{r.employee}"
                   for r in self.funds]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.domain import ContributionResult, Declaration, EventType, Period, Share
+from gateway.store.account import record_charge
 from gateway.store.models import (
     Contribution,
     DeclarationEvent,
@@ -540,7 +541,8 @@ class IntakeStore:
         return PayslipPerson(f"{row[1]} {row[2]}", span, True if covered is None else bool(covered))
 
     def save_contributions(self, declaration_id: int, result: ContributionResult, computed_at: datetime) -> None:
-        """All the contribution lines of a declaration, once (a re-run after a crash replaces nothing)."""
+        """All the contribution lines of a declaration and its entry in the employer's account, once (a
+        re-run after a crash replaces nothing)."""
         with self.store.tx() as s:
             if _run(s, _Q.computed_at, {"declaration_id": declaration_id}).scalar_one() is not None:
                 return
@@ -552,6 +554,7 @@ class IntakeStore:
                     "rate_parameter": c.rate_use.parameter, "rate_since": c.rate_use.since, "rate_source": c.rate_use.source,
                 } for c in result.lines])
             _run(s, _Q.set_computed, {"declaration_id": declaration_id, "computed_at": computed_at})
+            record_charge(s.connection(), declaration_id, result.lines, computed_at)  # the account, same tx
 
     def contribution_amounts(self, declaration_id: int) -> list[StoredAmount]:
         """What the declaration's stored contributions add up from, in the order they were computed (the

@@ -59,6 +59,7 @@ class Client:
     iban: str | None
     bic: str | None
     mandate_signed_on: date | None
+    payment_incident_at: datetime | None = None  # a collection rejected or returned, not yet cleared
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ class JobsStore:
             q = q.where(Employer.active.is_(True))
         with self.store.tx() as s:
             return [Client(sid, snum, e.id, e.number, e.name, e.address, e.active, e.direct_debit,
-                           e.mandate_reference, e.iban, e.bic, e.mandate_signed_on)
+                           e.mandate_reference, e.iban, e.bic, e.mandate_signed_on, e.payment_incident_at)
                     for sid, snum, e in s.execute(q)]
 
     def client(self, employer: str, on: date) -> Client:
@@ -145,7 +146,7 @@ class JobsStore:
             if row is None:
                 raise NotFound(f"l'employeur {employer} n'est confié à aucun abonné")
             return Client(row[0], row[1], e.id, e.number, e.name, e.address, e.active, e.direct_debit,
-                          e.mandate_reference, e.iban, e.bic, e.mandate_signed_on)
+                          e.mandate_reference, e.iban, e.bic, e.mandate_signed_on, e.payment_incident_at)
 
     # Workforce ------------------------------------------------------------------------------------
     def workforce(self, employer_id: int, period: Period) -> list[WorkforceRow]:

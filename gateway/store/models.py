@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -117,6 +118,8 @@ class Employer(Base):
     iban: Mapped[str | None] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11))
     mandate_signed_on: Mapped[date | None] = mapped_column(Date)
+    # set when a collection was rejected or returned: no direct debit and statements on paper until cleared
+    payment_incident_at: Mapped[datetime | None] = mapped_column(Moment)
     created_at: Mapped[datetime] = mapped_column(Moment)
 
 
@@ -326,6 +329,102 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(Moment)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountEntry(Base):
+    """One entry of an employer's account (compte cotisant), never updated once written: what a declaration
+    adds (a rectifying one: the difference), a collection exported (negative), a collection returned.
+    See :mod:`gateway.rules.account`."""
+
+    __tablename__ = "account_entries"
+    __table_args__ = (Index("ix_account_entries_employer_period", "employer_id", "period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    kind: Mapped[str] = mapped_column(String(20))  # declaration | complementary | rectifying | collection | return
+    amount: Mapped[Decimal] = mapped_column(Money)
+    source: Mapped[str] = mapped_column(String(64))  # declaration reference or collection EndToEndId
+    declaration_id: Mapped[int | None] = mapped_column(ForeignKey("declarations.id"), unique=True)
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("sepa_collections.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Moment)
+
+
+class AccountEntryLine(Base):
+    """One fund and share of an account entry."""
+
+    __tablename__ = "account_entry_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("account_entries.id", ondelete="CASCADE"), index=True)
+    fund: Mapped[str] = mapped_column(String(30))
+    share: Mapped[str] = mapped_column(String(10))
+    base: Mapped[Decimal] = mapped_column(Money)
+    rate: Mapped[Decimal | None] = mapped_column(Rate)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+
+class SepaBatch(Base):
+    """A pain.008 batch as exported: its bytes kept, so that exporting again gives the same file."""
+
+    __tablename__ = "sepa_batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(35), unique=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    collection_date: Mapped[date] = mapped_column(Date)
+    payments: Mapped[int] = mapped_column(Integer)
+    total: Mapped[Decimal] = mapped_column(Money)
+    sha256: Mapped[str] = mapped_column(String(64))
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Moment)
+
+
+class SepaCollection(Base):
+    """One direct debit of one employer in a batch, with its unique EndToEndId."""
+
+    __tablename__ = "sepa_collections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("sepa_batches.id"), index=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    mandate_reference: Mapped[str] = mapped_column(String(35))
+    status: Mapped[str] = mapped_column(String(20))  # exported | rejected | returned
+    reason_code: Mapped[str | None] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    returned_at: Mapped[datetime | None] = mapped_column(Moment)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("sepa_reports.id"))
+
+
+class SepaReport(Base):
+    """A bank report imported (pain.002 or camt.054): never applied twice."""
+
+    __tablename__ = "sepa_reports"
+    __table_args__ = (UniqueConstraint("kind", "message_id", name="uq_sepa_reports_kind_message"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str] = mapped_column(String(35))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    imported_at: Mapped[datetime] = mapped_column(Moment)
+    summary: Mapped[dict | None] = mapped_column(JSON)  # type: ignore[type-arg]
+
+
+class Statement(Base):
+    """One version of a statement (relevé) of an employer and period; a new version when its figures change."""
+
+    __tablename__ = "statements"
+    __table_args__ = (UniqueConstraint("employer_id", "period", "version", name="uq_statements_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    version: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(40))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    balance: Mapped[Decimal] = mapped_column(Money)
+    debit_on: Mapped[date | None] = mapped_column(Date)
+    path: Mapped[str] = mapped_column(String(500))
+    issued_at: Mapped[datetime] = mapped_column(Moment)
 
 
 class IntakeClaim(Base):

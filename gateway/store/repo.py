@@ -449,6 +449,7 @@ def _employer_dict(e: Employer) -> dict[str, object]:
         "number": e.number, "name": e.name, "address": e.address, "active": e.active,
         "building_trade": e.building_trade, "household": e.household, "direct_debit": e.direct_debit,
         "mandate_reference": e.mandate_reference, "mandate_signed_on": e.mandate_signed_on,
+        "payment_incident_at": e.payment_incident_at,
     }
 
 
