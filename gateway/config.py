@@ -136,7 +136,7 @@ class MailSection:
 @dataclass(frozen=True)
 class SepaSection:
     creditor_name: str = "Caisses Sociales de Monaco"
-    creditor_id: str = "MC00ZZZ000000"
+    creditor_id: str = ""  # the Caisses' SEPA creditor identifier (ICS), from their bank: not published
     creditor_iban: str = ""
     creditor_bic: str = ""
     creditor_address: str = "11 rue Louis Notari, MC 98030 Monaco Cedex"
@@ -257,6 +257,38 @@ _CHECKS.update({
     ("remote", "outbox"): _remote_path_problem,
     ("remote", "archive"): lambda v: _remote_path_problem(v, required=False),
 })
+
+
+# The identifier the example configuration once shipped: its check digits are wrong, it names no creditor.
+CREDITOR_ID_PLACEHOLDER = "MC00ZZZ000000"
+
+
+def creditor_id_problem(value: str) -> str | None:
+    """What is wrong with a SEPA creditor identifier (EPC: country, two check digits ISO 7064 MOD 97-10 over
+    the national identifier and the country, a business code), or None when it is right or not set yet."""
+    from stdnum.eu import at_02
+    from stdnum.exceptions import ValidationError
+
+    if not value or value == CREDITOR_ID_PLACEHOLDER:
+        return None  # not set yet: refused at export, with the setting to fill
+    try:
+        at_02.validate(value)
+    except ValidationError as exc:
+        return (f"un identifiant créancier SEPA (ICS) valide: pays, deux chiffres de contrôle (ISO 7064 MOD 97-10),"
+                f" code activité, identifiant national ({exc})")
+    return None
+
+
+def creditor_id_missing(config: Config) -> str | None:
+    """Why no SEPA document can carry the creditor identifier yet (None when it is set and valid)."""
+    value = config.sepa.creditor_id
+    if not value or value == CREDITOR_ID_PLACEHOLDER:
+        return ("l'identifiant créancier SEPA (ICS) des Caisses n'est pas renseigné: indiquez-le dans la "
+                "configuration, section [sepa], clé creditor_id (communiqué par la banque des Caisses)")
+    return creditor_id_problem(value)
+
+
+_CHECKS[("sepa", "creditor_id")] = lambda v: creditor_id_problem(str(v))
 
 
 def _trigger_problem(value: object) -> str | None:

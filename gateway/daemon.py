@@ -101,6 +101,12 @@ def run(config: Config, store: Store, *, announce: Callable[[str], None], poll_s
                      f"{config.remote.inbox} → {config.remote.outbox}")
         announce(f"travaux planifiés {', '.join(j.id for j in scheduler.get_jobs())} (gateway jobs list)")
         announce("arrêt             Ctrl-C (ou SIGTERM) : le fichier en cours est terminé d'abord")
+        from gateway.config import creditor_id_missing
+
+        missing = creditor_id_missing(config)
+        if missing:  # mandates and pain.008 wait for it; everything else runs
+            log.warning("sepa.creditor_id_missing", problem=missing)
+            announce(f"attention         {missing}")
         while not stop.is_set():
             if hup.is_set():
                 hup.clear()

@@ -102,7 +102,7 @@ def main() -> None:
 def _register() -> None:
     import importlib
 
-    for name in ("admin", "intake", "failed", "daemon", "validate", "rates", "jobs"):
+    for name in ("admin", "intake", "failed", "daemon", "validate", "rates", "jobs", "account"):
         try:
             module = importlib.import_module(f"gateway.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -108,13 +108,21 @@ def history(ctx: Context, employer: str, months: int) -> None:
     rows = IntakeStore(ctx.store).history(employer, str(period))
     if not rows:
         click.echo(f"aucune déclaration de l'employeur {employer} depuis {period}")
+    from gateway.store.account import AccountStore
+
+    account = AccountStore(ctx.store)
+    effect = {e.source: e.amount for e in account.entries(account.employer_id(employer))} if rows else {}
     labels = {"original": "originale", "complementary": "complémentaire", "rectifying": "rectificative"}
     for d in rows:
         indent = "    " if d.kind != "original" else ""
+        owed = effect.get(d.reference)
         click.echo(f"{indent}{d.period}  {labels.get(d.kind, d.kind):<14} {d.reference}  "
                    f"reçue le {d.received_at.astimezone(ctx.config.tz):%d/%m/%Y}  {_employees(d.employees)}  "
                    f"brut {d.total_gross} €" + ("  EN RETARD" if d.late else "")
-                   + (f"  motif: {d.reason}" if d.reason else ""))
+                   + ("" if owed is None else f"  compte {owed:+} €")
+                   + (f"  motif: {d.reason}" if d.reason else "")
+                   + (f"  avis: corrections/{d.period}/avis-correction-{d.reference}.pdf" if d.kind != "original"
+                      else ""))
 
 
 @click.group()

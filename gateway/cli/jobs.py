@@ -142,18 +142,40 @@ def sepa() -> None:
 @sepa.command("export")
 @click.option("--period", required=True, help="Period YYYY-MM whose contributions are collected.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write (default: jobs/sepa/pain008-<period>.xml).")
+              help="File to write (default: jobs/sepa/pain008-<period>-<MsgId>.xml).")
+@click.option("--dry-run", is_flag=True, help="List what would be collected; record and write nothing.")
 @pass_ctx
 @handle_errors
-def sepa_export(ctx: Context, period: str, output: Path | None) -> None:
-    """Write the pain.008.001.02 batch of employers on direct debit for PERIOD (validated against its XSD)."""
+def sepa_export(ctx: Context, period: str, output: Path | None, dry_run: bool) -> None:
+    """Write the pain.008.001.02 batch of PERIOD from the employers' accounts (validated against its XSD).
+
+    Only what is not yet collected goes in it, each collection under its own EndToEndId; run again with
+    nothing new to collect, it gives back the period's last batch unchanged (same MsgId, same bytes).
+    """
     from gateway.files import atomic_write
     from gateway.sepa import export
 
-    batch = export(ctx.config, ctx.store, _period(period), _now(ctx).date())
-    target = output or ctx.config.jobs_dir / "sepa" / f"pain008-{period}.xml"
+    now = _now(ctx)
+    batch = export(ctx.config, ctx.store, _period(period), now.date(), now, dry_run=dry_run)
+    for note in batch.notes:
+        click.echo(f"  non prélevé — {note}")
+    if dry_run:
+        for c in batch.collections:
+            click.echo(f"  {c.employer} {c.name}: {c.amount} EUR ({c.end_to_end_id})")
+        click.echo(f"à prélever le {batch.collection_date}: {batch.payments} prélèvement(s), {batch.total} EUR "
+                   "(simulation : rien n'est enregistré)")
+        return
+    target = output or ctx.config.jobs_dir / "sepa" / f"pain008-{period}-{batch.message_id}.xml"
     atomic_write(target.resolve(), batch.xml)
-    click.echo(f"{target}: {batch.payments} prélèvement(s), {batch.total} EUR, le {batch.collection_date}")
+    if batch.again:
+        click.echo(f"{target}: rien de nouveau à prélever ; dernier lot de la période inchangé "
+                   f"(MsgId {batch.message_id}, {batch.payments} prélèvement(s), {batch.total} EUR, "
+                   f"le {batch.collection_date})")
+        return
+    for c in batch.collections:
+        click.echo(f"  {c.employer} {c.name}: {c.amount} EUR ({c.end_to_end_id})")
+    click.echo(f"{target}: {batch.payments} prélèvement(s), {batch.total} EUR, le {batch.collection_date} "
+               f"(MsgId {batch.message_id})")
 
 
 @click.command("retention")

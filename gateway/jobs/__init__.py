@@ -69,12 +69,17 @@ def run_job(config: Config, store: Store, name: str, period: Period | str | None
     run_id = f"{name}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     ctx = JobContext(config, store, now, run_id, dry_run=dry_run)
     chosen = Period.parse(period) if isinstance(period, str) else (period or default_period(ctx))
+    module = importlib.import_module(module_name)
+    refusal = getattr(module, "refuse", None)  # a job may refuse a period it cannot run for yet
+    problem = refusal(ctx, chosen) if refusal else None
+    if problem:
+        raise InputError(problem)
     jobs = JobsStore(store)
     if not dry_run:
         jobs.start_run(run_id, name, str(chosen), instance or config.gateway.instance_name, now)
     status, error = "succeeded", None
     try:
-        result: JobResult = importlib.import_module(module_name).run(ctx, chosen)
+        result: JobResult = module.run(ctx, chosen)
         if result.warnings:
             status = "warnings"
     except Exception as exc:  # recorded and logged, the scheduler goes on (a job is re-run safely)

@@ -1,5 +1,6 @@
 """SEPA mandates: for each active employer not on direct debit, a pre-filled SEPA Core mandate to sign,
-once (its reference is issued and kept on the employer the first time)."""
+once (its reference is issued and kept on the employer the first time). None while the Caisses' creditor
+identifier (ICS) is not set: the run ends with a warning that names the setting."""
 
 from __future__ import annotations
 
@@ -15,8 +16,14 @@ def mandate_reference(employer: str) -> str:
 
 
 def run(ctx: JobContext, period: Period) -> JobResult:
+    from gateway.config import creditor_id_missing
+
     result = JobResult("mandates", str(period))
     cfg = ctx.config
+    missing = creditor_id_missing(cfg)
+    if missing:  # a mandate names its creditor: none is issued with a blank or a wrong identifier
+        result.warnings.append(f"aucun mandat émis: {missing}")
+        return result
     for c in ctx.jobs.clients(ctx.today, active_only=True):
         if c.direct_debit:
             continue

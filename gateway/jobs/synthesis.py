@@ -18,7 +18,7 @@ def client_statuses(ctx: JobContext, subscriber: str, period: Period) -> list[Cl
         latest = ctx.jobs.latest_document("statement", c.employer_id)
         out.append(ClientStatus(c.number, c.name, c.active, str(period), d.received_at if d else None,
                                 d.reference if d else None, bool(d.late) if d else (c.active and past_due),
-                                latest[0] if latest else None))
+                                latest[0] if latest else None, c.payment_incident_at is not None))
     return out
 
 

@@ -51,7 +51,7 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
     controller.stop()
 
 
-SEPA = {"creditor_iban": "FR7630006000011234567890189", "creditor_bic": "AGRIFRPP"}
+SEPA = {"creditor_iban": "FR7630006000011234567890189", "creditor_bic": "AGRIFRPP", "creditor_id": "MC54ZZZ123456"}
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def test_mandates_once_and_reference_kept(jconfig: Config, jstore: Any) -> None:
     r = run_job(jconfig, jstore, "mandates", now=at(2026, 11, 20))
     assert len(r.produced) == 3 and not any("/104512/" in p for p in r.produced)
     text = pdf_text(jconfig.outbox / "100001/104513/mandate/mandat-sepa-CSM-104513-M1.pdf")
-    assert "CSM-104513-M1" in text and "MC00ZZZ000000" in text and "Dupont & Fils <b>SARL</b>" in text
+    assert "CSM-104513-M1" in text and "MC54ZZZ123456" in text and "Dupont & Fils <b>SARL</b>" in text
     assert "IBAN" in text and "Signature" in text
     assert run_job(jconfig, jstore, "mandates", now=at(2026, 12, 20)).produced == []
     assert jstore.show_employer("104513")["mandate_reference"] == "CSM-104513-M1"
