@@ -7,7 +7,7 @@ Every third-party error is translated into one of these in the one module that i
     ├── StoreError           database unreachable, migration missing, integrity problem
     │   ├── DatabaseUnavailable  connection lost or refused, lock busy, disk full: retried, never the file's
     │   └── NotFound         a record asked for by an operator does not exist
-    ├── InputError           an operator's input (CLI argument, import file) is wrong; ``line``/``column``
+    ├── InputError           an operator's input (CLI argument, import file) is wrong; ``line``/``column``/``source``
     ├── SchemaError          a bundled XSD does not compile: the gateway refuses to start
     ├── RateError            no rate or ceiling in force, or a bad rates file (``parameter``, ``on``)
     ├── TransportError       SFTP or folder I/O failed (``endpoint``)
@@ -67,12 +67,21 @@ class InputError(GatewayError, ValueError):
 
     default_message = "donnée invalide"
 
-    def __init__(self, message: str | None = None, *, line: int | None = None, column: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        source: str | None = None,
+    ) -> None:
         self.line = line
         self.column = column
-        where = ""
+        self.source = source  # the file the input came from, when it is a file
+        parts = [source] if source else []
         if line is not None:
-            where = f"ligne {line}" + (f", colonne {column}" if column else "") + ": "
+            parts.append(f"ligne {line}" + (f", colonne {column}" if column else ""))
+        where = ", ".join(parts) + ": " if parts else ""
         super().__init__(where + (message or self.default_message))
 
 
