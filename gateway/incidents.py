@@ -42,7 +42,7 @@ class ImportReport:
     kind: str
     message_id: str
     applied: list[Applied] = field(default_factory=list)
-    booked: list[str] = field(default_factory=list)  # collections the bank confirms: nothing to do
+    booked: list[str] = field(default_factory=list)  # accepted, booked or pending at the bank: nothing to do
     unknown: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
     mismatched: list[str] = field(default_factory=list)
@@ -86,24 +86,32 @@ def import_report(config: Config, store: Store, data: bytes, name: str, now: dat
         return out
     reversals: list[tuple[CollectionRow, str, str | None, str]] = []
     seen: set[str] = set()
-    for item in bank.items:
-        if item.status not in ("rejected", "returned"):
-            out.booked.append(item.end_to_end_id)
+    items: list[tuple[str, str, Decimal | None, str | None, str]] = [
+        (i.end_to_end_id, i.status, i.amount, i.reason_code, i.reason) for i in bank.items]
+    if bank.group_status == "RJCT" or bank.rejected_blocks:  # the batch refused whole: its collections unnamed
+        named = {i.end_to_end_id for i in bank.items}
+        batch = account.batch_collections(bank.original_message_id or "")
+        if not batch:
+            out.unknown.append(f"lot {bank.original_message_id or '?'}")
+        items += [(c.end_to_end_id, "rejected", c.amount, bank.group_reason_code, bank.group_reason)
+                  for c in batch if c.end_to_end_id not in named]
+    for e2e, status, amount, code, reason in items:
+        if status not in ("rejected", "returned"):
+            out.booked.append(e2e)
             continue
-        c = account.collection(item.end_to_end_id)
+        c = account.collection(e2e) if e2e else None
         if c is None:
-            out.unknown.append(item.end_to_end_id)
+            out.unknown.append(e2e or "(EndToEndId absent)")
             continue
         if c.status != "exported" or c.end_to_end_id in seen:
-            out.already.append(item.end_to_end_id)
+            out.already.append(e2e)
             continue
-        if item.amount is not None and item.amount != c.amount:
-            out.mismatched.append(f"{c.end_to_end_id}: {item.amount} EUR annoncés, {c.amount} EUR prélevés")
+        if amount is not None and amount != c.amount:
+            out.mismatched.append(f"{c.end_to_end_id}: {amount} EUR annoncés, {c.amount} EUR prélevés")
             continue
         seen.add(c.end_to_end_id)
-        reversals.append((c, item.status, item.reason_code, item.reason))
-        out.applied.append(Applied(c.end_to_end_id, c.employer, c.period, c.amount, item.status, item.reason_code,
-                                   item.reason))
+        reversals.append((c, status, code, reason))
+        out.applied.append(Applied(c.end_to_end_id, c.employer, c.period, c.amount, status, code, reason))
     account.apply_report(kind=bank.kind, message_id=bank.message_id, sha256=sha256, name=name, at=now,
                          reversals=reversals, summary=out.to_json())
     for a in out.applied:

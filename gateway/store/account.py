@@ -192,6 +192,16 @@ class AccountStore:
             c, number, msg = r
             return CollectionRow(c.id, c.employer_id, number, c.period, c.end_to_end_id, c.amount, c.status, msg)
 
+    def batch_collections(self, message_id: str) -> list[CollectionRow]:
+        """The collections of the batch ``message_id`` (empty when no such batch was exported)."""
+        with self.store.tx(read=True) as s:
+            return [CollectionRow(c.id, c.employer_id, number, c.period, c.end_to_end_id, c.amount, c.status, msg)
+                    for c, number, msg in s.execute(
+                        select(SepaCollection, Employer.number, SepaBatch.message_id)
+                        .join(Employer, Employer.id == SepaCollection.employer_id)
+                        .join(SepaBatch, SepaBatch.id == SepaCollection.batch_id)
+                        .where(SepaBatch.message_id == message_id).order_by(SepaCollection.id))]
+
     def report_known(self, kind: str, message_id: str, sha256: str) -> bool:
         with self.store.tx(read=True) as s:
             return s.scalar(select(SepaReport.id).where(
