@@ -123,6 +123,7 @@ def table(
     spans: Sequence[tuple[int, int, int]] = (),
     shaded_rows: Sequence[int] = (),
     keep_rows: Sequence[tuple[int, int]] = (),
+    unruled_rows: Sequence[int] = (),
 ) -> Table:
     """A ruled table with fixed column widths (so long names wrap instead of pushing columns off the page).
 
@@ -130,19 +131,24 @@ def table(
     the gateway formats; put text from data in :func:`para` cells. Header strings become paragraphs so
     that a long column title wraps instead of running into its neighbour. ``right`` lists right-aligned columns,
     ``total_rows`` bolds the last rows, ``spans`` are ``(row, first_col, last_col)`` merged cells, ``keep_rows``
-    ``(first_row, last_row)`` ranges kept on one page.
+    ``(first_row, last_row)`` ranges kept on one page, ``unruled_rows`` the rows with no rule below them (a line
+    and the detail lines under it read as one block).
     """
     if sum(widths) > CONTENT_WIDTH + 0.5:
         raise RenderError(f"tableau trop large: {sum(widths):.0f} pt > {CONTENT_WIDTH:.0f} pt")
     commands: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), FONT, 8),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]
+    if unruled_rows:
+        unruled = set(unruled_rows)
+        commands += [("LINEBELOW", (0, r), (-1, r), 0.25, RULE) for r in range(len(rows)) if r not in unruled]
+    else:
+        commands.append(("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE))
     if header_rows:
         commands += [
             ("FONT", (0, 0), (-1, header_rows - 1), FONT_BOLD, 7.5),

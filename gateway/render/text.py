@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from gateway.money import format_eur
+from gateway.money import format_eur, round_cents
 
 MONACO = ZoneInfo("Europe/Monaco")
 
@@ -76,6 +76,14 @@ def fr_hours(hours: Decimal | None) -> str:
 def fr_amount(amount: Decimal | None) -> str:
     """``12 345,67 €``; a dash when unknown."""
     return "—" if amount is None else f"{format_eur(amount)}\u00a0€"
+
+
+def fr_change(amount: Decimal) -> str:
+    """A difference with its sign always shown: ``+1 234,56 €``, ``−1 234,56 €`` (a true minus sign, U+2212,
+    not the hyphen of :func:`fr_amount`), ``0,00 €``."""
+    shown = round_cents(amount)  # the sign of what is shown: -0.001 is ``0,00 €``
+    text = fr_amount(abs(shown))
+    return text if not shown else ("+" if shown > 0 else "\u2212") + text
 
 
 def fr_decimal(value: Decimal | None) -> str:
