@@ -102,12 +102,14 @@ def _notice(config: Config, store: Store, employer: str, period: str, kind: str,
 def _deliver(config: Config, store: Store, notice: CorrectionNotice, employer_id: int, declaration_id: int,
              at: datetime) -> None:
     from gateway.render.notice_pdf import render_notice_pdf
-    from gateway.render.notice_xml import render_notice_xml
+    from gateway.render.notice_xml import check_notice_xml, render_notice_xml
 
     layout, jobs = outbox.Layout(config.outbox), JobsStore(store)
     client = jobs.client(notice.employer, at.astimezone(config.tz).date())
+    xml = render_notice_xml(notice, made_at=at)
+    check_notice_xml(xml)  # never a notice its own schema refuses
     paths = []
-    for suffix, data in (("xml", render_notice_xml(notice, made_at=at)), ("pdf", render_notice_pdf(notice, made_at=at))):
+    for suffix, data in (("xml", xml), ("pdf", render_notice_pdf(notice, made_at=at))):
         path = layout.employer_doc(notice.subscriber, notice.employer, "corrections",
                                    f"avis-correction-{notice.reference}.{suffix}", notice.period)
         written = outbox.write(layout, path, data)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
+from gateway.domain import Share
 from gateway.money import ZERO, format_rate
 from gateway.render import flow
 from gateway.render.text import fr_amount, fr_date, fr_datetime, fr_period
@@ -47,7 +48,9 @@ class StatementHeader:
     replaces: datetime | None = None  # when the version it cancels was issued
 
 
-def _rate(rate: Decimal | None) -> str:
+def _rate(rate: Decimal | None, present: bool = True) -> str:
+    if not present:
+        return "—"  # the fund has no such share
     return "variable" if rate is None else format_rate(rate)
 
 
@@ -56,8 +59,9 @@ def render_statement_pdf(figures: StatementFigures, header: StatementHeader, *, 
     rows: list[list[flow.Cell]] = [["Caisse", "Base", "Taux pat.", "Part patronale", "Taux sal.",
                                     "Part salariale", "Total"]]
     for f in figures.funds:
-        rows.append([flow.para(f.label, flow.CELL), fr_amount(f.base), _rate(f.employer_rate), fr_amount(f.employer),
-                     _rate(f.employee_rate), fr_amount(f.employee), fr_amount(f.total)])
+        rows.append([flow.para(f.label, flow.CELL), fr_amount(f.base),
+                     _rate(f.employer_rate, Share.EMPLOYER in f.shares), fr_amount(f.employer),
+                     _rate(f.employee_rate, Share.EMPLOYEE in f.shares), fr_amount(f.employee), fr_amount(f.total)])
     employer_total = sum((f.employer for f in figures.funds), ZERO)
     employee_total = sum((f.employee for f in figures.funds), ZERO)
     rows.append(["Total de la période", "", "", fr_amount(employer_total), "", fr_amount(employee_total),
@@ -114,9 +118,9 @@ def render_statement_pdf(figures: StatementFigures, header: StatementHeader, *, 
             ("Créancier", f"{header.creditor_name} — identifiant créancier SEPA {header.creditor_id or '—'}"),
         ], widths=(45 * mm, 0)),
         Spacer(0, 4 * mm),
-        flow.para("Le montant ci-dessus sera prélevé sur votre compte à la date indiquée, conformément au mandat "
-                  "de prélèvement SEPA signé. Toute correction de la période donnera lieu à une nouvelle version "
-                  "de ce relevé.", flow.SMALL),
+        flow.para(("Le montant ci-dessus sera prélevé sur votre compte à la date indiquée, conformément au "
+                   "mandat de prélèvement SEPA signé. " if figures.to_debit > 0 else "")
+                  + "Toute correction de la période donnera lieu à une nouvelle version de ce relevé.", flow.SMALL),
         flow.para(f"Contact : {CONTACT}", flow.SMALL),
     ]
     title = f"{TITLE} {fr_period(figures.period)} — employeur {figures.employer}"

@@ -165,7 +165,8 @@ def allocate(entries: Iterable[Entry], up_to: str) -> tuple[tuple[str, Decimal],
 
 @dataclass(frozen=True, slots=True)
 class FundRow:
-    """One fund of a statement or a notice: base, each share's rate and amount."""
+    """One fund of a statement or a notice: base, each share's rate and amount. A rate is None when the
+    share's lines had several; a share the fund does not have is not in ``shares``."""
 
     fund: str
     label: str
@@ -174,6 +175,7 @@ class FundRow:
     employer: Decimal
     employee_rate: Decimal | None
     employee: Decimal
+    shares: frozenset[Share] = frozenset(Share)
 
     @property
     def total(self) -> Decimal:
@@ -191,7 +193,8 @@ def fund_rows(lines: Iterable[ShareLine]) -> tuple[FundRow, ...]:
         er, ee = by_fund[fund].get(Share.EMPLOYER), by_fund[fund].get(Share.EMPLOYEE)
         base = er.base if er else (ee.base if ee else ZERO)
         rows.append(FundRow(fund, FUNDS.get(fund, fund), base, er.rate if er else None,
-                            er.amount if er else ZERO, ee.rate if ee else None, ee.amount if ee else ZERO))
+                            er.amount if er else ZERO, ee.rate if ee else None, ee.amount if ee else ZERO,
+                            frozenset(by_fund[fund])))
     return tuple(rows)
 
 

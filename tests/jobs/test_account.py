@@ -55,12 +55,12 @@ def owed(store: Any, period: str = "2026-11") -> Decimal:
     return balance(account.entries(account.employer_id("104512")), up_to=period)
 
 
-def alone(config: Config, gross: str) -> Decimal:
+def alone(config: Config, store: Any, gross: str) -> Decimal:
     """What a declaration of ``gross`` owes on its own (computed by the rules, not read from the account)."""
     from gateway.formats import read
 
     value = read(declaration_xml(decl("104512", "2026-11", ONE.format(gross))), "x.xml").value
-    result = pipe(config, None, at(2026, 11, 26))._contributions(value.declarations[0])  # type: ignore[union-attr]
+    result = pipe(config, store, at(2026, 11, 26))._contributions(value.declarations[0])  # type: ignore[union-attr]
     return sum((t.employer + t.employee for t in result.totals), Decimal("0.00"))
 
 
@@ -77,7 +77,7 @@ def test_the_season_to_the_cent(jconfig: Config, jstore: Any, tmp_path: Path) ->
     on_direct_debit(jstore)
     out = jconfig.outbox
     declare(jconfig, jstore, "6000.00")
-    assert owed(jstore) == alone(jconfig, "6000.00")
+    assert owed(jstore) == alone(jconfig, jstore, "6000.00")
 
     # the statement: not before the period is closed, then v1
     with pytest.raises(InputError, match="n'est pas close.*10/12/2026"):
@@ -88,13 +88,13 @@ def test_the_season_to_the_cent(jconfig: Config, jstore: Any, tmp_path: Path) ->
 
     # rectifying 6,000 → 10,000 replaces: the account owes what 10,000 owes, not 16,000's
     ref = fix(jconfig, jstore, tmp_path, "10000.00", "rectifying", at(2026, 12, 12), "salaire mal saisi")
-    assert owed(jstore) == alone(jconfig, "10000.00")
+    assert owed(jstore) == alone(jconfig, jstore, "10000.00")
     notice = out / f"100001/104512/corrections/2026-11/avis-correction-{ref}.pdf"
     text = pdf(notice)
     assert "salaire mal saisi" in text and ref in text
     xml = etree.fromstring(notice.with_suffix(".xml").read_bytes())
     assert Decimal(xml.findtext("{*}totals/{*}difference/{*}total") or "x") == \
-        alone(jconfig, "10000.00") - alone(jconfig, "6000.00")
+        alone(jconfig, jstore, "10000.00") - alone(jconfig, jstore, "6000.00")
     v2 = out / "100001/104512/statements/2026-11/releve-104512-2026-11-v2.pdf"
     assert v2.is_file(), "the statement issued before the correction gets its new version at once"
     t2 = pdf(v2)
@@ -104,7 +104,7 @@ def test_the_season_to_the_cent(jconfig: Config, jstore: Any, tmp_path: Path) ->
 
     # complementary adds
     fix(jconfig, jstore, tmp_path, "500.00", "complementary", at(2026, 12, 12, 9))
-    after_fixes = alone(jconfig, "10000.00") + alone(jconfig, "500.00")
+    after_fixes = alone(jconfig, jstore, "10000.00") + alone(jconfig, jstore, "500.00")
     assert owed(jstore) == after_fixes
 
     # export: what the account owes, once; again: the same bytes
@@ -120,17 +120,18 @@ def test_the_season_to_the_cent(jconfig: Config, jstore: Any, tmp_path: Path) ->
     # a correction after the export: one collection for the difference, a new EndToEndId
     fix(jconfig, jstore, tmp_path, "300.00", "complementary", at(2026, 12, 14, 9))
     second = export(jconfig, jstore, Period(2026, 11), at(2026, 12, 14).date(), at(2026, 12, 14, 10))
-    assert second.total == alone(jconfig, "300.00") and second.message_id != first.message_id
+    assert second.total == alone(jconfig, jstore, "300.00") and second.message_id != first.message_id
     assert set(e2e_ids(first.xml)).isdisjoint(e2e_ids(second.xml))
 
     # lowered below what was collected: a credit, never debited, carried on the statement
     fix(jconfig, jstore, tmp_path, "8000.00", "rectifying", at(2026, 12, 14, 11))
-    credit = alone(jconfig, "8000.00") - (after_fixes + alone(jconfig, "300.00"))
+    credit = alone(jconfig, jstore, "8000.00") - (after_fixes + alone(jconfig, jstore, "300.00"))
     assert credit < 0 and owed(jstore) == credit
     third = export(jconfig, jstore, Period(2026, 11), at(2026, 12, 14).date(), at(2026, 12, 14, 12))
     assert third.again and third.xml == second.xml and any("crédit" in n for n in third.notes)
-    latest = sorted((out / "100001/104512/statements/2026-11").glob("*.pdf"))[-1]
-    assert "Crédit en votre faveur" in pdf(latest)
+    versions = sorted((out / "100001/104512/statements/2026-11").glob("*-v*.pdf"), key=lambda p: int(p.stem.split("-v")[1]))
+    assert [p.name for p in versions][-1] == "releve-104512-2026-11-v5.pdf"  # each correction: a new version
+    assert "Crédit en votre faveur" in pdf(versions[-1])
 
     # the bank rejects the first collection: owed again, payment incident, e-mail; never applied twice
     report = pain002("BANK-1", [(e2e_ids(first.xml)[0], first.total, "AM04"), ("CSM999999-202611-1", Decimal(1), "MS02")])
@@ -167,5 +168,29 @@ def test_the_season_to_the_cent(jconfig: Config, jstore: Any, tmp_path: Path) ->
     text = pdf(out / "100001/104512/statements/2026-12/releve-104512-2026-12.pdf")
     assert "Solde des périodes précédentes" in text
     nxt = export(jconfig, jstore, Period(2026, 12), at(2027, 1, 11).date(), at(2027, 1, 11))
-    assert nxt.total == credit + first.total + alone(jconfig, "6000.00")  # November's balance carried
+    assert nxt.total == credit + first.total + alone(jconfig, jstore, "6000.00")  # November's balance carried
     assert owed(jstore, "2026-12") == 0
+
+
+def test_migration_0004_builds_the_account_of_what_was_recorded(jconfig: Config, jstore: Any, tmp_path: Path) -> None:
+    from alembic import command
+
+    from gateway.store import db
+
+    on_direct_debit(jstore)
+    declare(jconfig, jstore, "6000.00")
+    fix(jconfig, jstore, tmp_path, "10000.00", "rectifying", at(2026, 12, 1))
+    assert run_job(jconfig, jstore, "statements", "2026-11", at(2026, 12, 11)).produced
+    account = AccountStore(jstore)
+    employer_id = account.employer_id("104512")
+    live = [(e.kind, e.period, e.amount, e.source, e.lines) for e in account.entries(employer_id)]
+    command.downgrade(db._alembic_config(jstore.engine), "0003")  # the schema before the account
+    db.upgrade(jstore.engine)
+    rebuilt = [(e.kind, e.period, e.amount, e.source, e.lines) for e in account.entries(employer_id)]
+    assert rebuilt == live and rebuilt[1][0] == "rectifying"
+    # the statement already issued showed both declarations added (the old rule): a version 2 replaces it
+    (v1,) = account.statements(employer_id, "2026-11")
+    assert v1.version == 1 and v1.fingerprint.startswith("avant-0004")
+    again = run_job(jconfig, jstore, "statements", "2026-11", at(2026, 12, 12))
+    assert again.produced == ["100001/104512/statements/2026-11/releve-104512-2026-11-v2.pdf"]
+    assert run_job(jconfig, jstore, "statements", "2026-11", at(2026, 12, 13)).produced == []
