@@ -174,7 +174,10 @@ def declaration_correct(ctx: Context, employer: str, period: str, file: Any, kin
         reference = correct(pipeline, employer, period, file, kind, reason)
     finally:
         pipeline.close()
-    click.echo(f"déclaration {kind} enregistrée: {reference}")
+    label = "complémentaire" if kind == "complementary" else "rectificative"
+    click.echo(f"déclaration {label} enregistrée: {reference}")
+    click.echo(f"avis de correction déposé pour l'abonné: <employeur>/corrections/{period}/avis-correction-{reference}"
+               ".pdf|.xml (et un e-mail) ; `gateway account " + employer + "` montre son effet sur le compte")
 
 
 def _overview(ctx: Context, store: Any) -> None:

@@ -194,3 +194,59 @@ def test_migration_0004_builds_the_account_of_what_was_recorded(jconfig: Config,
     again = run_job(jconfig, jstore, "statements", "2026-11", at(2026, 12, 12))
     assert again.produced == ["100001/104512/statements/2026-11/releve-104512-2026-11-v2.pdf"]
     assert run_job(jconfig, jstore, "statements", "2026-11", at(2026, 12, 13)).produced == []
+
+
+def _toml(config: Config, sepa: str) -> Path:
+    from tests.conftest import PG_URL
+
+    toml = config.home / "gateway.toml"
+    toml.write_text(f'[database]\nurl = "{PG_URL or "sqlite:///gateway.db"}"\n[sftp]\nenabled = false\n[sepa]\n{sepa}\n')
+    return toml
+
+
+SEPA_OK = ('creditor_iban = "FR7630006000011234567890189"\ncreditor_bic = "AGRIFRPP"\n'
+           'creditor_id = "MC54ZZZ123456"')
+
+
+def test_sepa_commands(jconfig: Config, jstore: Any, tmp_path: Path) -> None:
+    on_direct_debit(jstore)
+    declare(jconfig, jstore, "3000.00")
+    runner = CliRunner()
+    # the creditor identifier: a wrong one stops the load, a missing one refuses the export and says where
+    bad = runner.invoke(cli, ["--config", str(_toml(jconfig, 'creditor_id = "MC55ZZZ123456"')), "account", "104512"])
+    assert bad.exit_code == 2 and "sepa.creditor_id" in bad.output
+    unset = _toml(jconfig, 'creditor_iban = "FR7630006000011234567890189"\ncreditor_bic = "AGRIFRPP"')
+    res = runner.invoke(cli, ["--config", str(unset), "sepa", "export", "--period", "2026-11"])
+    assert res.exit_code == 2 and "section [sepa], clé creditor_id" in res.output
+    toml = _toml(jconfig, SEPA_OK)
+    dry = runner.invoke(cli, ["--config", str(toml), "sepa", "export", "--period", "2026-11", "--dry-run"])
+    assert dry.exit_code == 0 and "CSM104512-202611-1" in dry.output and "simulation" in dry.output
+    assert not list(jconfig.jobs_dir.glob("sepa/*.xml")), "a dry run writes nothing"
+    out = runner.invoke(cli, ["--config", str(toml), "sepa", "export", "--period", "2026-11"])
+    assert out.exit_code == 0, out.output
+    (written,) = (jconfig.jobs_dir / "sepa").glob("pain008-2026-11-*.xml")
+    again = runner.invoke(cli, ["--config", str(toml), "sepa", "export", "--period", "2026-11"])
+    assert again.exit_code == 0 and "rien de nouveau" in again.output
+    assert list((jconfig.jobs_dir / "sepa").glob("*.xml")) == [written]  # same MsgId, same file, same bytes
+    e2e = e2e_ids(written.read_bytes())[0]
+    amount = Decimal(etree.fromstring(written.read_bytes()).findtext(".//{*}InstdAmt") or "0")
+    report = tmp_path / "pain002.xml"
+    report.write_bytes(pain002("BANK-7", [(e2e, amount, "MD01")]))
+    first = runner.invoke(cli, ["--config", str(toml), "sepa", "returns", str(report)])
+    assert first.exit_code == 0 and "absence de mandat" in first.output and e2e in first.output, first.output
+    second = runner.invoke(cli, ["--config", str(toml), "sepa", "returns", str(report)])
+    assert second.exit_code == 1 and "déjà importé" in second.output
+    acct = runner.invoke(cli, ["--config", str(toml), "account", "104512", "--period", "2026-11"])
+    assert acct.exit_code == 0 and "prélèvement rejeté" in acct.output and "incident de paiement" in acct.output
+    assert f"reste dû {amount}" in acct.output
+    run_job(jconfig, jstore, "synthesis", now=at(2026, 12, 17, 5))
+    synthesis = (jconfig.outbox / "100001/synthesis/synthese-100001-2026-12-17.csv").read_text("utf-8-sig")
+    assert synthesis.splitlines()[0].endswith(";incident_paiement")
+    assert next(x for x in synthesis.splitlines() if x.startswith("104512;")).endswith(";oui")
+    cleared = runner.invoke(cli, ["--config", str(toml), "employer", "clear-incident", "104512"])
+    assert cleared.exit_code == 0 and "levé" in cleared.output
+    garbage = tmp_path / "x.xml"
+    garbage.write_bytes(b"<Document><oops/></Document>")
+    assert runner.invoke(cli, ["--config", str(toml), "sepa", "returns", str(garbage)]).exit_code == 2
+    stmt = runner.invoke(cli, ["--config", str(toml), "jobs", "run", "statements", "--period", "2026-12"])
+    assert stmt.exit_code == 2 and "n'est pas close" in stmt.output
