@@ -250,3 +250,21 @@ def test_sepa_commands(jconfig: Config, jstore: Any, tmp_path: Path) -> None:
     assert runner.invoke(cli, ["--config", str(toml), "sepa", "returns", str(garbage)]).exit_code == 2
     stmt = runner.invoke(cli, ["--config", str(toml), "jobs", "run", "statements", "--period", "2026-12"])
     assert stmt.exit_code == 2 and "n'est pas close" in stmt.output
+
+
+def test_a_camt054_return_and_the_batch_valid_against_its_xsd(jconfig: Config, jstore: Any) -> None:
+    import sepaxml
+
+    on_direct_debit(jstore)
+    declare(jconfig, jstore, "3000.00")
+    batch = export(jconfig, jstore, Period(2026, 11), at(2026, 12, 13).date(), at(2026, 12, 13))
+    xsd = etree.XMLSchema(etree.parse(str(Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd")))
+    assert xsd.validate(etree.fromstring(batch.xml)), xsd.error_log
+    (e2e,) = e2e_ids(batch.xml)
+    camt = (Path(__file__).parents[1] / "sepa/data/camt054-one-return-one-booked.xml").read_text()
+    assert "CSM104512-202611-1" in camt and e2e == "CSM104512-202611-1"
+    camt = camt.replace("10652.15", f"{batch.total:.2f}")  # the fixture's return, for this collection's amount
+    report = import_report(jconfig, jstore, camt.encode(), "camt.xml", at(2026, 12, 20))
+    assert [(a.end_to_end_id, a.status) for a in report.applied] == [(e2e, "returned")]
+    assert report.booked == ["CSM104514-202611-1"] and not report.unknown
+    assert owed(jstore) == batch.total
