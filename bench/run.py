@@ -67,10 +67,11 @@ def sizes(rng: random.Random, employers: int, employees: int) -> list[int]:
     return out
 
 
-def setup(home: Path, subscribers: int, employers: int, employees: int, rng: random.Random) -> list[tuple[str, str, list[str]]]:
+def setup(home: Path, subscribers: int, employers: int, employees: int, rng: random.Random,
+          workers: int = 0) -> list[tuple[str, str, list[str]]]:
     """Records in bulk; returns (subscriber, employer, registrations) per employer."""
     (home / "gateway.toml").write_text(
-        '[sftp]\nenabled = false\n[intake]\nsettle_seconds = 0\n[logging]\nlevel = "WARNING"\n'
+        f'[sftp]\nenabled = false\n[intake]\nsettle_seconds = 0\nworkers = {workers}\n[logging]\nlevel = "WARNING"\n'
         '[jobs]\nprefill = ""\nreminders = ""\nstatements = ""\nmandates = ""\nworkforce = ""\n'
         'synthesis = ""\nretention = ""\n')
     config = config_mod.load(home / "gateway.toml")
@@ -383,6 +384,7 @@ def main() -> None:
                     help="sftp sessions open at once (each one subscriber's files over one connection)")
     ap.add_argument("--sftp-auth", choices=("password", "key"), default="password",
                     help="how each subscriber logs in: its password (Argon2id on the server) or an Ed25519 key")
+    ap.add_argument("--workers", type=int, default=0, help="worker processes ([intake] workers; 0: one per core)")
     ap.add_argument("--quick", action="store_true", help="a small month (300 employers, 3,000 employees)")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's gateway home")
     args = ap.parse_args()
@@ -394,7 +396,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
     print(f"machine: {os.cpu_count()} cores, load average {load()} at the start; home {home}")
     t0 = time.perf_counter()
-    plan = setup(home, args.subscribers, args.employers, args.employees, rng)
+    plan = setup(home, args.subscribers, args.employers, args.employees, rng, args.workers)
     print(f"setup     {time.perf_counter() - t0:7.1f} s  {len(plan)} employers, {args.employees} employees, "
           f"{args.subscribers} subscribers")
     sftp_part = plan[:args.sftp_files] if args.sftp_files else []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -50,6 +50,18 @@ from gateway.workers import InlinePool, Limits, WorkerPool
 log = get_logger("gateway.pipeline")  # the intake's events, under one logger name
 
 
+@dataclass
+class Pending:
+    """A file delivered in a worker's group: its documents written (not yet synced), its rows to record."""
+
+    row: FileRow
+    expect: str
+    then: Callable[[], None] | None
+    docs: list[dict[str, Any]]
+    batch: outbox.Batch
+    outcome: str
+
+
 class Delivery:
     """The documents of the file a lane is processing are kept in ``local`` (the pipeline's per-thread state:
     ``documents``, ``drawings``, ``batch``), written together and recorded with its final state."""
@@ -88,9 +100,10 @@ class Delivery:
         self._local.drawings.clear()
         final = "refused" if ack.outcome is Outcome.REFUSED else "delivered"
         self.write_ack(row, ack, then=partial(self.intake.finish, row.id, final, outcome=ack.outcome.value),
-                        expect="computed")
-        log.info("file.delivered", reference=row.reference, outcome=ack.outcome.value)
-        return replace(row, state=final)
+                       expect="computed")
+        if getattr(self._local, "group", None) is None:  # else said once the group is recorded
+            log.info("file.delivered", reference=row.reference, outcome=ack.outcome.value)
+        return replace(row, state=final, outcome=ack.outcome.value)
 
     def _deliver_declarations(self, row: FileRow, verdict: FileVerdict,
                               value: DeclarationFile) -> tuple[list[AckDeclaration], list[str]]:
@@ -203,6 +216,14 @@ class Delivery:
             written = self._out(rel, data)
             self._record_doc(f"ack-{suffix}", written, row)
         batch = getattr(self._local, "batch", None)
+        group = getattr(self._local, "group", None)
+        if group is not None and batch is not None and expect is not None:
+            # a worker's group of files: this file's documents are made durable with the others' in one sync
+            # round, then every file's rows in one transaction (:meth:`finish_group`)
+            docs, self._local.documents = self._local.documents, []
+            group.append(Pending(row, expect, then, docs, batch, ack.outcome.value))
+            self._local.batch = outbox.Batch(self.layout)  # the file's own, now empty (discarded as before)
+            return
         if batch is not None:
             batch.commit()  # every document of the file on disk before its rows say so
         with self.store.unit():
@@ -213,6 +234,37 @@ class Delivery:
             crash_point("ack-written")
             if then is not None:
                 then()
+
+    def finish_group(self, pending: list[Pending]) -> set[int]:
+        """The documents of a group of files on disk (one sync round for them all), then the rows of every
+        document and each file's final state in one transaction. Returns the ids of the files delivered here
+        (not those another instance delivered meanwhile). A fault leaves every file of the group at
+        ``computed``: taken again later, the same documents drawn and written again."""
+        if not pending:
+            return set()
+        together = outbox.Batch(self.layout)
+        try:
+            for p in pending:
+                together.absorb(p.batch)
+            together.commit()  # every document of every file on disk before any row says so
+        finally:
+            together.discard()
+        done = set()
+        with self.store.unit():
+            for p in pending:
+                if not self.intake.take(p.row.id, p.expect):
+                    log.info("file.delivered_elsewhere", reference=p.row.reference)
+                    continue
+                if p.docs:
+                    self.intake.add_documents(p.docs)
+                crash_point("ack-written")
+                if p.then is not None:
+                    p.then()
+                done.add(p.row.id)
+        for p in pending:
+            if p.row.id in done:
+                log.info("file.delivered", reference=p.row.reference, outcome=p.outcome)
+        return done
 
     def _out(self, relative: Any, data: bytes) -> outbox.Written:
         """A document of the file being processed (made durable with the others, before they are recorded)."""

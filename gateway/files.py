@@ -115,6 +115,11 @@ class DurableWrites:
         for folder in folders:
             fsync_dir(folder)
 
+    def absorb(self, other: DurableWrites) -> None:
+        """Take ``other``'s pending files (committed or discarded with these from now on)."""
+        self._pending.extend(other._pending)
+        other._pending = []
+
     def discard(self) -> None:
         pending, self._pending = self._pending, []
         for fd, tmp, _path in pending:

@@ -98,6 +98,10 @@ class Batch:
     def commit(self) -> None:
         self._writes.commit()
 
+    def absorb(self, other: Batch) -> None:
+        """Take ``other``'s pending documents: they are made durable with this batch's, in its sync round."""
+        self._writes.absorb(other._writes)
+
     def discard(self) -> None:
         self._writes.discard()
 

@@ -7,12 +7,16 @@
     compute   contributions of each recorded declaration, stored                  → ``computed``
     deliver   declaration PDFs, payslips, acknowledgement XML + PDF (deliver.py) → ``delivered``/``refused``
 
-With worker processes (the default), the intake process only claims and registers uploads; each file then
-goes whole through one worker (:func:`process_in_worker`, its own database connection), so both cores work
-on files. Per file, two write transactions: validate, record and compute commit together (the steps run in
-order, their states written once as ``computed``; a file left at an earlier state by an older version or a
-failure resumes there), then the documents' rows with the final state, after the documents themselves are
-on disk. The reads before each (the rules' snapshot, what the documents show) hold no lock.
+With worker processes (the default), the intake process only claims and registers uploads; files then go
+whole through a worker (:func:`process_batch_in_worker`, its own database connection), so both cores work on
+files. When many wait, a worker task takes several (up to ``BATCH_FILES``, ``BATCH_BYTES`` together: one hop
+and one claim for them all; one when few wait, so that no lane idles while another holds a queue). Per file,
+one write transaction where validate, record and compute commit together (the steps run in order, their
+states written once as ``computed``; a file left at an earlier state by an older version or a failure
+resumes there); then, for the task's files together (group commit), their documents made durable in one
+sync round and every document's row and final state in one transaction. The reads before each (the rules'
+snapshot, what the documents show) hold no lock. A task whose worker is lost is no one file's fault yet:
+its files are taken again one by one.
 
 Every step reads what the previous one recorded, does its side effects, then records its own state: after a
 crash (kill -9 anywhere) the next run resumes at the recorded state and produces the same bytes.
@@ -45,7 +49,7 @@ from gateway.clock import Clock, system_clock
 from gateway.codes import finding
 from gateway.config import Config
 from gateway.crash import crash_point
-from gateway.deliver import Delivery, decl_ref
+from gateway.deliver import Delivery, Pending, decl_ref
 from gateway.domain import (
     Declaration,
     DeclarationFile,
@@ -79,6 +83,8 @@ from gateway.workers import InlinePool, Limits, SharedOrAlone, WorkerLost, Worke
 
 log = get_logger(__name__)
 CLAIM_GROUP = 32  # uploads claimed and registered together (one fsync round, one transaction)
+BATCH_FILES = 8  # files one worker task takes at most (one hop, one claim query for them all)
+BATCH_BYTES = 1 << 20  # and at most this many bytes together (a big file goes alone)
 
 
 @dataclass
@@ -275,30 +281,69 @@ class Pipeline:
 
     def _drain_files(self, summary: BatchSummary, progress: Any) -> None:
         while not self._halted():
-            with self._lanes_lock:  # pick a file no other lane holds
+            with self._lanes_lock:  # pick files no other lane holds
                 held = ExitStack()
-                file_id = held.enter_context(self.intake.claim_next(exclude=self._busy))
-                if file_id is not None:
-                    self._busy.add(file_id)
-            if file_id is None:
+                file_ids = held.enter_context(self.intake.claim_batch(
+                    exclude=self._busy, limit=self._batch_size(), max_bytes=BATCH_BYTES))
+                self._busy.update(file_ids)
+            if not file_ids:
                 held.close()
                 with self._more:
                     if not self._scanning.is_set():
                         return
                     self._more.wait(0.2)  # the scanner is still claiming: wait for its next file
                 continue
+            error: Exception | None = None
             try:
-                with held:  # the claim is released (and dropped once finished) before the lane lets go
-                    outcome, reference = self._process_anywhere(file_id)
+                with held:  # the claims are released (and dropped once finished) before the lane lets go
+                    results, error = self._process_many(file_ids)
             finally:
                 with self._lanes_lock:
-                    self._busy.discard(file_id)
+                    self._busy.difference_update(file_ids)
             with self._lanes_lock:
-                summary.processed += 1
-                summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
-                summary.references.append(reference)
-                if progress is not None:
+                for outcome, reference in results:
+                    summary.processed += 1
+                    summary.outcomes[outcome] = summary.outcomes.get(outcome, 0) + 1
+                    summary.references.append(reference)
+                if progress is not None and results:
                     progress(summary.processed, max(summary.processed, summary.pending_before + summary.received))
+            if error is not None:
+                raise error
+
+    def _batch_size(self) -> int:
+        """How many files one worker task takes: several when many wait (one hop, one claim, for all of
+        them), one when few do (no lane may sit idle while another holds a queue of files)."""
+        if not isinstance(self.pool, WorkerPool):
+            return 1
+        lanes = max(1, self.pool.size * 2)
+        return max(1, min(BATCH_FILES, (self.intake.pending_count() - len(self._busy)) // (2 * lanes)))
+
+    def _process_many(self, file_ids: list[int]) -> tuple[list[tuple[str, str]], Exception | None]:
+        """The files in one worker task (one after the other there); (outcome, reference) of each file
+        finished, and the fault or bug that stopped the task, if any (the files after it keep their state).
+
+        A task whose worker is lost (or runs past its limit) is not any one file's fault yet: each of its
+        files is then taken again on its own, with the usual second try alone."""
+        if len(file_ids) == 1 or not isinstance(self.pool, WorkerPool):
+            results = []
+            for file_id in file_ids:
+                try:
+                    results.append(self._process_anywhere(file_id))
+                except Exception as exc:
+                    return results, exc
+            return results, None
+        try:
+            with self._retry_alone.shared():
+                return self.pool.run(process_batch_in_worker, self.config, self.clock, file_ids)
+        except (WorkerLost, TechnicalError) as exc:
+            log.warning("files.worker_lost", files=len(file_ids), error=str(exc), retry="one by one")
+        results = []
+        for file_id in file_ids:
+            try:
+                results.append(self._process_anywhere(file_id))
+            except Exception as exc:
+                return results, exc
+        return results, None
 
     def _process_anywhere(self, file_id: int) -> tuple[str, str]:
         """The whole file in a worker process when there are workers (both cores work on files: parsing,
@@ -450,6 +495,39 @@ class Pipeline:
             log.debug("file.waits", reference=row.reference, state=row.state, reason=fault.reason)
             raise fault
         return row.outcome or row.state, row.reference
+
+    def process_group(self, file_ids: list[int]) -> tuple[list[tuple[str, str]], Exception | None]:
+        """Several files one after the other (a worker's task), their deliveries finished together: the
+        documents of all of them made durable in one sync round, then all their rows in one transaction
+        (group commit; :meth:`Delivery.finish_group`). Returns (outcome, reference) of each file finished,
+        and the fault or bug that stopped the group, if any: the files before it are still finished; a fault
+        while finishing leaves the group's delivered files at ``computed``, to be delivered again later."""
+        group: list[Pending] = []
+        results: dict[int, tuple[str, str]] = {}
+        error: Exception | None = None
+        self._local.group = group
+        try:
+            for file_id in file_ids:
+                try:
+                    results[file_id] = self.process(file_id)
+                except Exception as exc:
+                    error = exc
+                    break
+        finally:
+            self._local.group = None
+        try:
+            done = self.delivery.finish_group(group)
+        except Exception as exc:
+            if as_fault(exc) is None:
+                raise
+            for p in group:  # not delivered: they wait at ``computed``
+                results.pop(p.row.id, None)
+            return [results[i] for i in file_ids if i in results], error or as_fault(exc)
+        for p in group:
+            if p.row.id not in done:  # another instance delivered it meanwhile: its outcome stands
+                row = self.intake.file(p.row.id)
+                results[p.row.id] = (row.outcome or row.state, row.reference)
+        return [results[i] for i in file_ids if i in results], error
 
     def _after(self, step: str, row: FileRow) -> FileRow:
         crash_point(f"after-{step}")
@@ -620,8 +698,8 @@ _ROW_FIELDS = {f.name for f in fields(FileRow)}
 _worker: Pipeline | None = None  # in a worker process: the pipeline its files go through
 
 
-def process_in_worker(config: Config, clock: Clock, file_id: int) -> tuple[str, str]:
-    """A worker process's task: one whole file (its own database connection, everything drawn here)."""
+def _in_worker(config: Config, clock: Clock) -> Pipeline:
+    """The worker process's own pipeline (its database connection), made on its first task or after a reload."""
     global _worker
     if _worker is None or _worker.config != config or _worker.clock != clock:  # first file, or reloaded
         from gateway import log as log_setup
@@ -638,7 +716,22 @@ def process_in_worker(config: Config, clock: Clock, file_id: int) -> tuple[str, 
             if fault is None:
                 raise
             raise fault from None
-    return _worker.process(file_id)
+    return _worker
+
+
+def process_in_worker(config: Config, clock: Clock, file_id: int) -> tuple[str, str]:
+    """A worker process's task: one whole file (its own database connection, everything drawn here)."""
+    results, error = _in_worker(config, clock).process_group([file_id])
+    if error is not None:
+        raise error
+    return results[0]
+
+
+def process_batch_in_worker(config: Config, clock: Clock, file_ids: list[int]
+                            ) -> tuple[list[tuple[str, str]], Exception | None]:
+    """A worker's task of several files, one after the other, their documents and rows committed together;
+    stops at the first fault or bug (returned with the results of the files finished before it)."""
+    return _in_worker(config, clock).process_group(file_ids)
 
 
 def wait_for_work(releases: Releases, seconds: float) -> None:

@@ -65,9 +65,10 @@ def record_charge(conn: Connection, declaration_id: int, contributions: Iterable
     declaration, a unique key)."""
     d = conn.execute(select(Declaration.employer_id, Declaration.period, Declaration.kind, Declaration.reference,
                             Declaration.reason).where(Declaration.id == declaration_id)).one()
+    # only a rectifying declaration needs what was owed before it (its entry is the difference)
+    earlier = read_entries(conn, d.employer_id, d.period) if d.kind == "rectifying" else []
     entry = charge_entry(declaration_kind=d.kind, period=d.period, source=d.reference, at=at,
-                         contributions=contributions, earlier=read_entries(conn, d.employer_id, d.period),
-                         note=d.reason or "")
+                         contributions=contributions, earlier=earlier, note=d.reason or "")
     _insert_entry(conn, d.employer_id, entry, declaration_id=declaration_id)
     return entry
 

@@ -78,6 +78,56 @@ def test_a_file_that_kills_its_worker_is_refused_and_the_batch_goes_on(config, d
     assert state == "refused" and error is not None and "WorkerLost" in error, error
 
 
+def test_a_file_that_kills_its_worker_amid_batches_of_files(config, demo_store) -> None:  # type: ignore[no-untyped-def]
+    """Many files waiting: a worker task takes several. The task holding the file that kills its worker is
+    lost whole; its files are then taken again one by one — the killer refused (twice lost), the others of
+    its task and of every other task accepted, each once."""
+    from gateway.pipeline import process_batch_in_worker
+
+    periods = [f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13)][:23]  # up to 2026-11
+    for period in periods:
+        drop(config, "100001", f"d-{period}.xml", declaration_xml(decl("104512", period)))
+    drop(config, "100001", "bad.xml", declaration_xml(decl("104513")))
+    names: dict[int, str] = {}
+    tasks: list[tuple[int, bool]] = []  # (files in the task, lost)
+
+    class Killer(WorkerPool):
+        def run(self, func, *args):  # type: ignore[no-untyped-def]
+            if func not in (process_batch_in_worker, process_in_worker):  # e.g. an acknowledgement drawn there
+                return super().run(func, *args)
+            ids = args[-1] if func is process_batch_in_worker else [args[-1]]
+            doomed = "bad.xml" in {names[i] for i in ids}
+            try:
+                result = super().run(workload.die_after, 0.2) if doomed else super().run(func, *args)
+            except TechnicalError:
+                tasks.append((len(ids), True))
+                raise
+            tasks.append((len(ids), False))
+            return result
+
+    p = Pipeline(config, demo_store, clock=Clock(MONACO, NOW),  # type: ignore[arg-type]
+                 pool=Killer(2, Limits(memory_mb=1024, cpu_seconds=60, wall_seconds=120)))
+    original = p.intake.insert_received
+
+    def remember(**kw):  # type: ignore[no-untyped-def]
+        file_id, reference = original(**kw)
+        names[file_id] = kw["name"]
+        return file_id, reference
+
+    p.intake.insert_received = remember  # type: ignore[method-assign]
+    try:
+        summary = p.run_once()
+    finally:
+        p.close()
+    assert max(n for n, _lost in tasks) > 1, tasks  # files did go several to a task
+    assert any(lost and n > 1 for n, lost in tasks), tasks  # and the task holding the killer was lost whole
+    assert summary.outcomes == {"refused": 1, "accepted": len(periods)}, (summary.outcomes, tasks)
+    assert summary.processed == len(periods) + 1 and len(set(summary.references)) == len(periods) + 1
+    files = outbox_files(config)
+    assert len([k for k in files if k.endswith(".ack.xml")]) == len(periods) + 1  # one each, none twice
+    assert ack_of({k: v for k, v in files.items() if "bad.xml" in k}).get("status") == "refused"
+
+
 def test_a_break_seen_by_two_lanes_rebuilds_the_pool_once() -> None:
     """Both tasks of a broken pool report the break; the second report must not stop the pool the first
     one has already started (a task on it would be lost for nothing)."""
