@@ -324,24 +324,17 @@ class Pipeline:
 
         A task whose worker is lost (or runs past its limit) is not any one file's fault yet: each of its
         files is then taken again on its own, with the usual second try alone."""
-        if len(file_ids) == 1 or not isinstance(self.pool, WorkerPool):
-            results = []
-            for file_id in file_ids:
-                try:
-                    results.append(self._process_anywhere(file_id))
-                except Exception as exc:
-                    return results, exc
-            return results, None
-        try:
-            with self._retry_alone.shared():
-                return self.pool.run(process_batch_in_worker, self.config, self.clock, file_ids)
-        except (WorkerLost, TechnicalError) as exc:
-            log.warning("files.worker_lost", files=len(file_ids), error=str(exc), retry="one by one")
+        if len(file_ids) > 1 and isinstance(self.pool, WorkerPool):
+            try:
+                with self._retry_alone.shared():
+                    return self.pool.run(process_batch_in_worker, self.config, self.clock, file_ids)
+            except (WorkerLost, TechnicalError) as exc:
+                log.warning("files.worker_lost", files=len(file_ids), error=str(exc), retry="one by one")
         results = []
         for file_id in file_ids:
             try:
                 results.append(self._process_anywhere(file_id))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - handed back with the results of the files before it
                 return results, exc
         return results, None
 
@@ -510,7 +503,7 @@ class Pipeline:
             for file_id in file_ids:
                 try:
                     results[file_id] = self.process(file_id)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - handed back with the results of the files before it
                     error = exc
                     break
         finally:
