@@ -132,5 +132,5 @@ def _deliver(config: Config, store: Store, notice: CorrectionNotice, employer_id
                        f"{notice.employer_name}, période {fr_period(notice.period)} (référence {notice.reference}).\n"
                        f"Motif : {notice.reason}\n\nDû avant : {fr_amount(notice.before)} ; dû maintenant : "
                        f"{fr_amount(notice.now)}.\n{then}\n\nL'avis détaillé est dans votre dossier de retour : "
-                       f"{paths[-1]}\n\nService Recouvrement : +377 93 15 49 62, recouvrement@caisses-sociales.mc"))
+                       f"/outbox/{paths[-1].relative_to(notice.subscriber)}\n\nService Recouvrement : +377 93 15 49 62, recouvrement@caisses-sociales.mc"))
     notify.send_pending(config, store, at)

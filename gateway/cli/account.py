@@ -63,10 +63,10 @@ def account(ctx: Context, employer_number: str, period: str | None, as_json: boo
     tz = ctx.config.tz
     click.echo(f"compte de l'employeur {employer_number} — {info.get('name', '')}")
     if chosen:
-        click.echo(f"{'':<16} {'':<7} {'solde des périodes précédentes':<40} {'':>12} {opening:>12}")
+        click.echo(f"{'':<16} {'':<7} {'solde des périodes précédentes':<54} {'':>12} {opening:>12}")
     for e, b in rows:
         what = f"{KIND_FR.get(e.kind, e.kind)} {e.source}"
-        click.echo(f"{e.at.astimezone(tz):%Y-%m-%d %H:%M} {e.period:<7} {what:<40} {e.amount:>12} {b:>12}")
+        click.echo(f"{e.at.astimezone(tz):%Y-%m-%d %H:%M} {e.period:<7} {what:<54} {e.amount:>12} {b:>12}")
         if e.note and e.kind != "collection":
             click.echo(f"{'':<24} motif : {e.note}")
     state = (f"reste dû {running} EUR" if running > 0 else f"crédit de {-running} EUR, reporté" if running < 0
