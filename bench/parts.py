@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import run as month
 
+import gateway.deliver as deliver_mod
 import gateway.pipeline as pipeline_mod
 from gateway import config as config_mod
 from gateway.clock import Clock
@@ -43,15 +44,15 @@ from gateway.workers import InlinePool
 Calls = list[tuple[tuple[Any, ...], dict[str, Any]]]
 
 
-def _kept(name: str, calls: Calls) -> Callable[..., Any]:
-    """The pipeline's function ``name``, keeping the arguments of every call."""
-    real = getattr(pipeline_mod, name)
+def _kept(module: Any, name: str, calls: Calls) -> Callable[..., Any]:
+    """The function ``name`` as ``module`` calls it, keeping the arguments of every call."""
+    real = getattr(module, name)
 
     def keep(*args: Any, **kwargs: Any) -> Any:
         calls.append((args, kwargs))
         return real(*args, **kwargs)
 
-    setattr(pipeline_mod, name, keep)
+    setattr(module, name, keep)
     return real
 
 
@@ -80,9 +81,9 @@ def main() -> None:
         config = config_mod.load(home / "gateway.toml")
         store = Store.connect(config)
         kept: dict[str, Calls] = {"ack": [], "declaration": [], "contributions": []}
-        real = {"ack": _kept("render_ack_pdf", kept["ack"]),
-                "declaration": _kept("render_declaration_pdf", kept["declaration"]),
-                "contributions": _kept("compute_declaration", kept["contributions"])}
+        real = {"ack": _kept(deliver_mod, "render_ack_pdf", kept["ack"]),
+                "declaration": _kept(deliver_mod, "render_declaration_pdf", kept["declaration"]),
+                "contributions": _kept(pipeline_mod, "compute_declaration", kept["contributions"])}
         clock = Clock(ZoneInfo("Europe/Monaco"), datetime.fromisoformat(month.NOW))
         start = time.process_time()
         pipeline_mod.Pipeline(config, store, clock=clock, pool=InlinePool()).run_once()

@@ -367,6 +367,18 @@ def floor(files: list[tuple[str, str, bytes]], payslip_count: int) -> dict[str, 
     return {"parse": parse, "db": db, "pdf": pdf, "total": parse + db + pdf}
 
 
+def like_for_like() -> float | None:
+    """The CPU per file of the work every file needs (two PDFs, contributions, XML acknowledgement, parse and
+    inserts), measured by bench/parts.py in its own process; None when it cannot run."""
+    done = subprocess.run([PYTHON, str(ROOT / "bench" / "parts.py"), "600"], capture_output=True, text=True,
+                          check=False)
+    for line in done.stdout.splitlines():
+        if "like-for-like floor" in line:
+            return float(line.split(")")[1].split("ms")[0])
+    print(f"like-for-like floor: bench/parts.py failed ({done.stderr.strip().splitlines()[-1:]})")
+    return None
+
+
 def load() -> str:
     """The machine's 1-minute load average now: every stage's figures are printed with it (they vary with it)."""
     return f"{os.getloadavg()[0]:.2f}"
@@ -462,6 +474,11 @@ def main() -> None:
         # CPU, not wall: what the gateway's code costs per file whatever the number of cores
         print(f"          CPU of the local intake (main {main_cpu:.1f} s + workers {workers_cpu:.1f} s) / floor "
               f"{fl_local['total']:.1f} s = {(main_cpu + workers_cpu) / fl_local['total']:.1f}×")
+        like = like_for_like()
+        if like is not None:
+            per_file = (cpus[0]["main"] + cpus[0]["workers"]) / len(local) * 1000
+            print(f"like-for-like floor (bench/parts.py, this run, load {load()}): {like:.2f} ms per file; the "
+                  f"local intake's CPU {per_file:.2f} ms per file = {per_file / like:.2f}× (issue target 1.3×)")
     if args.keep:
         print(f"kept: {home}")
     else:

@@ -21,7 +21,6 @@ from gateway.rules.contributions import Amount
 from gateway.store.models import (
     AccountEntry,
     AccountEntryLine,
-    Declaration,
     Employer,
     SepaBatch,
     SepaCollection,
@@ -59,12 +58,11 @@ def read_entries(conn: Connection, employer_id: int, period: str | None = None) 
             for r in rows]
 
 
-def record_charge(conn: Connection, declaration_id: int, contributions: Iterable[Amount], at: datetime) -> Entry:
+def record_charge(conn: Connection, d: Any, declaration_id: int, contributions: Iterable[Amount],
+                  at: datetime) -> Entry:
     """The entry of a declaration just computed, in the transaction that stores its contributions (so no
     computed declaration is ever missing from the account, and none is in it twice: one entry per
-    declaration, a unique key)."""
-    d = conn.execute(select(Declaration.employer_id, Declaration.period, Declaration.kind, Declaration.reference,
-                            Declaration.reason).where(Declaration.id == declaration_id)).one()
+    declaration, a unique key). ``d``: the declaration's employer_id, period, kind, reference and reason."""
     # only a rectifying declaration needs what was owed before it (its entry is the difference)
     earlier = read_entries(conn, d.employer_id, d.period) if d.kind == "rectifying" else []
     entry = charge_entry(declaration_kind=d.kind, period=d.period, source=d.reference, at=at,

@@ -83,7 +83,8 @@ class _Q:
         _JOB.c.employer_id == bindparam("employer_id"), _JOB.c.employee_id.in_(bindparam("ids", expanding=True)),
         _JOB.c.start <= bindparam("last_day"), or_(_JOB.c.end.is_(None), _JOB.c.end >= bindparam("first_day")),
     ).order_by(_JOB.c.start.desc(), _JOB.c.id)
-    computed_at = select(_DECL.c.computed_at).where(_DECL.c.id == bindparam("declaration_id"))
+    computed_at = select(_DECL.c.computed_at, _DECL.c.employer_id, _DECL.c.period, _DECL.c.kind, _DECL.c.reference,
+                         _DECL.c.reason).where(_DECL.c.id == bindparam("declaration_id"))
     set_computed = update(_DECL).where(_DECL.c.id == bindparam("declaration_id")) \
         .values(computed_at=bindparam("computed_at"))
     declarations_of = select(_DECL).where(_DECL.c.received_file_id == bindparam("file_id")) \
@@ -590,7 +591,8 @@ class IntakeStore:
         """All the contribution lines of a declaration and its entry in the employer's account, once (a
         re-run after a crash replaces nothing)."""
         with self.store.tx() as s:
-            if _run(s, _Q.computed_at, {"declaration_id": declaration_id}).scalar_one() is not None:
+            declaration = _run(s, _Q.computed_at, {"declaration_id": declaration_id}).one()
+            if declaration.computed_at is not None:
                 return
             line_ids = dict(_run(s, _Q.line_ids, {"declaration_id": declaration_id}).all())
             if result.lines:  # one executemany: several rows per employee
@@ -600,7 +602,7 @@ class IntakeStore:
                     "rate_parameter": c.rate_use.parameter, "rate_since": c.rate_use.since, "rate_source": c.rate_use.source,
                 } for c in result.lines])
             _run(s, _Q.set_computed, {"declaration_id": declaration_id, "computed_at": computed_at})
-            record_charge(s.connection(), declaration_id, result.lines, computed_at)  # the account, same tx
+            record_charge(s.connection(), declaration, declaration_id, result.lines, computed_at)  # same tx
 
     def contribution_amounts(self, declaration_id: int) -> list[StoredAmount]:
         """What the declaration's stored contributions add up from, in the order they were computed (the
