@@ -26,7 +26,7 @@ from gateway.render.text import fr_amount, fr_date, fr_period
 from gateway.rules.account import CorrectionNotice, ShareLine, fund_changes, owed_lines
 from gateway.rules.context import CheckContext
 from gateway.store.account import AccountStore
-from gateway.store.jobs import JobsStore
+from gateway.store.jobs import Client, JobsStore
 from gateway.store.repo import Store
 
 KINDS = ("complementary", "rectifying")
@@ -63,12 +63,13 @@ def correct(pipeline: Pipeline, employer: str, period: str, file: Path, kind: st
     assert decl_id is not None
     store = pipeline.store
     account = AccountStore(store)
-    employer_id = account.employer_id(employer)
+    client = JobsStore(store).client(employer, now.astimezone(pipeline.config.tz).date())
+    employer_id = client.employer_id
     before = owed_lines(account.entries(employer_id, period), period)
     pipeline.intake.save_contributions(decl_id, contributions, now)
-    notice = _notice(pipeline.config, store, employer, period, kind, reason.strip(), reference, original.reference,
+    notice = _notice(pipeline.config, client, period, kind, reason.strip(), reference, original.reference,
                      before, owed_lines(account.entries(employer_id, period), period), now)
-    _deliver(pipeline.config, store, notice, employer_id, decl_id, now)
+    _deliver(pipeline.config, store, notice, client, now)
     from gateway.jobs import run_job
     from gateway.jobs.base import closed_period
 
@@ -77,11 +78,10 @@ def correct(pipeline: Pipeline, employer: str, period: str, file: Path, kind: st
     return reference
 
 
-def _notice(config: Config, store: Store, employer: str, period: str, kind: str, reason: str, reference: str,
+def _notice(config: Config, client: Client, period: str, kind: str, reason: str, reference: str,
             original: str, before: Sequence[ShareLine], now_lines: Sequence[ShareLine], at: datetime
             ) -> CorrectionNotice:
     today = at.astimezone(config.tz).date()
-    client = JobsStore(store).client(employer, today)
     p = Period.parse(period)
     funds = fund_changes(before, now_lines)
     more = sum((f.difference for f in funds), ZERO) > 0
@@ -94,18 +94,28 @@ def _notice(config: Config, store: Store, employer: str, period: str, kind: str,
             notes.append("L'échéance de la période est passée : le montant complémentaire est à régler dès "
                          "réception de cet avis.")
     return CorrectionNotice(
-        reference=reference, original_reference=original, kind=kind, reason=reason, employer=employer,
+        reference=reference, original_reference=original, kind=kind, reason=reason, employer=client.number,
         employer_name=client.name, employer_address=client.address, subscriber=client.subscriber, period=period,
         recorded_at=at, funds=funds, due_on=due_on, direct_debit=direct, notes=tuple(notes))
 
 
-def _deliver(config: Config, store: Store, notice: CorrectionNotice, employer_id: int, declaration_id: int,
-             at: datetime) -> None:
+def _next_step(notice: CorrectionNotice) -> str:
+    """What the subscriber has to do about the difference, in one sentence."""
+    diff = notice.difference
+    if diff > 0:
+        when = (f", {'prélevé le' if notice.direct_debit else 'à régler avant le'} {fr_date(notice.due_on)}"
+                if notice.due_on else "")
+        return f"Montant complémentaire dû : {fr_amount(diff)}{when}."
+    if diff < 0:
+        return f"Crédit en votre faveur : {fr_amount(-diff)}, reporté sur le prochain relevé de cotisations."
+    return "Aucun montant supplémentaire n'est dû."
+
+
+def _deliver(config: Config, store: Store, notice: CorrectionNotice, client: Client, at: datetime) -> None:
     from gateway.render.notice_pdf import render_notice_pdf
     from gateway.render.notice_xml import check_notice_xml, render_notice_xml
 
     layout, jobs = outbox.Layout(config.outbox), JobsStore(store)
-    client = jobs.client(notice.employer, at.astimezone(config.tz).date())
     xml = render_notice_xml(notice, made_at=at)
     check_notice_xml(xml)  # never a notice its own schema refuses
     paths = []
@@ -114,17 +124,13 @@ def _deliver(config: Config, store: Store, notice: CorrectionNotice, employer_id
                                    f"avis-correction-{notice.reference}.{suffix}", notice.period)
         written = outbox.write(layout, path, data)
         jobs.add_document(kind="correction-notice", path=written.path, sha256=written.sha256, size=written.size,
-                          subscriber_id=client.subscriber_id, employer_id=employer_id, period=notice.period, now=at)
+                          subscriber_id=client.subscriber_id, employer_id=client.employer_id, period=notice.period,
+                          now=at)
         paths.append(path)
-    email = next((s.email for s in jobs.subscribers() if s.id == client.subscriber_id), None)
+    email = jobs.subscriber_info(client.subscriber).email
     what = ("déclaration complémentaire" if notice.kind == "complementary" else
             f"déclaration rectificative (remplace la déclaration {notice.original_reference})")
-    diff = notice.difference
-    then = (f"Montant complémentaire dû : {fr_amount(diff)}"
-            + (f", {'prélevé le' if notice.direct_debit else 'à régler avant le'} {fr_date(notice.due_on)}."
-               if notice.due_on else ".") if diff > 0 else
-            f"Crédit en votre faveur : {fr_amount(-diff)}, reporté sur le prochain relevé de cotisations."
-            if diff < 0 else "Aucun montant supplémentaire n'est dû.")
+    then = _next_step(notice)
     notify.queue(store, dedup_key=f"correction:{notice.reference}", subscriber_id=client.subscriber_id,
                  recipient=email, now=at,
                  subject=f"Correction de la déclaration de {fr_period(notice.period)} — {notice.employer}",
@@ -132,5 +138,6 @@ def _deliver(config: Config, store: Store, notice: CorrectionNotice, employer_id
                        f"{notice.employer_name}, période {fr_period(notice.period)} (référence {notice.reference}).\n"
                        f"Motif : {notice.reason}\n\nDû avant : {fr_amount(notice.before)} ; dû maintenant : "
                        f"{fr_amount(notice.now)}.\n{then}\n\nL'avis détaillé est dans votre dossier de retour : "
-                       f"/outbox/{paths[-1].relative_to(notice.subscriber)}\n\nService Recouvrement : +377 93 15 49 62, recouvrement@caisses-sociales.mc"))
+                       f"/outbox/{paths[-1].relative_to(notice.subscriber)}\n\n"
+                       "Service Recouvrement : +377 93 15 49 62, recouvrement@caisses-sociales.mc"))
     notify.send_pending(config, store, at)

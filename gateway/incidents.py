@@ -125,7 +125,7 @@ def _tell(config: Config, store: Store, a: Applied, now: datetime) -> None:
     """The e-mail to the subscriber that declares for the employer."""
     jobs = JobsStore(store)
     client = jobs.client(a.employer, now.astimezone(config.tz).date())
-    email = next((s.email for s in jobs.subscribers() if s.id == client.subscriber_id), None)
+    email = jobs.subscriber_info(client.subscriber).email
     what = "rejeté par la banque" if a.status == "rejected" else "retourné par la banque"
     body = (f"Bonjour,\n\nLe prélèvement {a.end_to_end_id} des cotisations de {fr_period(a.period)} de "
             f"{client.number} — {client.name} ({fr_amount(a.amount)}) a été {what}"

@@ -43,10 +43,11 @@ def run(ctx: JobContext, period: Period) -> JobResult:
         since = since.previous()
     periods = sorted({str(period), *(p for p in account.stated_periods(str(since)) if p < str(period))})
     new: dict[int, list[str]] = defaultdict(list)
-    emails = {sub.id: sub.email for sub in ctx.jobs.subscribers()}
+    subscribers = ctx.jobs.subscribers()
+    emails = {sub.id: sub.email for sub in subscribers}
     for p in periods:
         _state(ctx, result, account, Period.parse(p), new, emails)
-    for sub in ctx.jobs.subscribers():
+    for sub in subscribers:
         if sub.id not in new:
             continue
         body = (f"Bonjour,\n\nLes relevés de cotisations de {fr_period(str(period))} sont disponibles dans votre "
