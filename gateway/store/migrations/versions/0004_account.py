@@ -157,8 +157,9 @@ def _build_entries(conn: sa.Connection) -> None:
     rows = conn.execute(sa.select(decls.c.id, decls.c.employer_id, decls.c.period, decls.c.kind,
                                   decls.c.reference, decls.c.reason, decls.c.recorded_at)
                         .where(decls.c.computed_at.is_not(None)).order_by(decls.c.id)).all()
+    amounts_of: dict[int, list[ShareLine]] = {}  # per declaration, read once (the statements below need them too)
     for d in rows:
-        amounts = [ShareLine(c.fund, Share(c.share), c.base, c.rate, c.amount) for c in conn.execute(
+        amounts = amounts_of[d.id] = [ShareLine(c.fund, Share(c.share), c.base, c.rate, c.amount) for c in conn.execute(
             sa.select(contribs.c.fund, contribs.c.share, contribs.c.base, contribs.c.rate, contribs.c.amount)
             .where(contribs.c.declaration_id == d.id).order_by(contribs.c.id))]
         at = _when(d.recorded_at)
@@ -177,10 +178,8 @@ def _build_entries(conn: sa.Connection) -> None:
         number = numbers[doc.employer_id]
         account = [e for (emp, _p), es in kept.items() if emp == doc.employer_id for e in es]
         figures = statement_figures(number, doc.period, account)
-        ids = [d.id for d in rows if d.employer_id == doc.employer_id and d.period == doc.period]
-        every = [ShareLine(c.fund, Share(c.share), c.base, c.rate, c.amount) for c in conn.execute(
-            sa.select(contribs.c.fund, contribs.c.share, contribs.c.base, contribs.c.rate, contribs.c.amount)
-            .where(contribs.c.declaration_id.in_(ids)).order_by(contribs.c.id))] if ids else []
+        every = [a for d in rows if d.employer_id == doc.employer_id and d.period == doc.period
+                 for a in amounts_of[d.id]]
         # what the statement showed: every declaration of the period summed together (the rule before 0004)
         old_total = sum((f.employer + f.employee for f in fund_totals(every)), ZERO)
         same = old_total == figures.balance
