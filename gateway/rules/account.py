@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from gateway.domain import Share
+from gateway.domain import FundTotal, Share
 from gateway.money import ZERO
 from gateway.rules.contributions import FUNDS, Amount, fund_totals
 
@@ -67,15 +67,16 @@ class Entry:
     id: int | None = None
 
 
-def share_lines(contributions: Iterable[Amount]) -> tuple[ShareLine, ...]:
+def share_lines(contributions: Iterable[Amount], totals: Sequence[FundTotal] | None = None) -> tuple[ShareLine, ...]:
     """The lines of a declaration's entry from its contribution lines: per fund and share, by the rule of
-    the declaration's own totals (:func:`fund_totals`: sums of rounded lines, unemployment to the euro)."""
+    the declaration's own totals (:func:`fund_totals`: sums of rounded lines, unemployment to the euro;
+    ``totals`` when the caller has them already)."""
     lines = list(contributions)
     rates: dict[tuple[str, Share], set[Decimal]] = defaultdict(set)
     for c in lines:
         rates[(c.fund, c.share)].add(c.rate)
     out = []
-    for total in fund_totals(lines):
+    for total in fund_totals(lines) if totals is None else totals:
         for share, amount in ((Share.EMPLOYER, total.employer), (Share.EMPLOYEE, total.employee)):
             seen = rates.get((total.fund, share))
             if not seen:
@@ -134,10 +135,11 @@ def total(lines: Iterable[ShareLine]) -> Decimal:
 
 
 def charge_entry(*, declaration_kind: str, period: str, source: str, at: datetime,
-                 contributions: Iterable[Amount], earlier: Iterable[Entry], note: str = "") -> Entry:
+                 contributions: Iterable[Amount], earlier: Iterable[Entry], note: str = "",
+                 totals: Sequence[FundTotal] | None = None) -> Entry:
     """The entry a recorded declaration adds; ``earlier`` are the account's entries before it."""
     kind = entry_kind(declaration_kind)
-    lines = share_lines(contributions)
+    lines = share_lines(contributions, totals)
     if kind == RECTIFYING:
         lines = difference(lines, owed_lines(earlier, period))
     return Entry(kind, period, total(lines), source, at, lines, note)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from gateway.domain import Share
+from gateway.domain import FundTotal, Share
 from gateway.errors import NotFound
 from gateway.rules.account import COLLECTION, RETURN, Entry, ShareLine, charge_entry
 from gateway.rules.contributions import Amount
@@ -59,14 +59,14 @@ def read_entries(conn: Connection, employer_id: int, period: str | None = None) 
 
 
 def record_charge(conn: Connection, d: Any, declaration_id: int, contributions: Iterable[Amount],
-                  at: datetime) -> Entry:
+                  at: datetime, totals: Sequence[FundTotal] | None = None) -> Entry:
     """The entry of a declaration just computed, in the transaction that stores its contributions (so no
     computed declaration is ever missing from the account, and none is in it twice: one entry per
     declaration, a unique key). ``d``: the declaration's employer_id, period, kind, reference and reason."""
     # only a rectifying declaration needs what was owed before it (its entry is the difference)
     earlier = read_entries(conn, d.employer_id, d.period) if d.kind == "rectifying" else []
     entry = charge_entry(declaration_kind=d.kind, period=d.period, source=d.reference, at=at,
-                         contributions=contributions, earlier=earlier, note=d.reason or "")
+                         contributions=contributions, earlier=earlier, note=d.reason or "", totals=totals)
     _insert_entry(conn, d.employer_id, entry, declaration_id=declaration_id)
     return entry
 

@@ -602,7 +602,8 @@ class IntakeStore:
                     "rate_parameter": c.rate_use.parameter, "rate_since": c.rate_use.since, "rate_source": c.rate_use.source,
                 } for c in result.lines])
             _run(s, _Q.set_computed, {"declaration_id": declaration_id, "computed_at": computed_at})
-            record_charge(s.connection(), declaration, declaration_id, result.lines, computed_at)  # same tx
+            record_charge(s.connection(), declaration, declaration_id, result.lines, computed_at,
+                          result.totals)  # the account, in the same transaction
 
     def contribution_amounts(self, declaration_id: int) -> list[StoredAmount]:
         """What the declaration's stored contributions add up from, in the order they were computed (the
