@@ -78,6 +78,22 @@ def test_a_file_that_kills_its_worker_is_refused_and_the_batch_goes_on(config, d
     assert state == "refused" and error is not None and "WorkerLost" in error, error
 
 
+def _run_naming(p: Pipeline, names: dict[int, str]):  # type: ignore[no-untyped-def]
+    """One batch of ``p``, keeping in ``names`` the uploaded name of every file it registers."""
+    original = p.intake.insert_received
+
+    def remember(**kw):  # type: ignore[no-untyped-def]
+        file_id, reference = original(**kw)
+        names[file_id] = kw["name"]
+        return file_id, reference
+
+    p.intake.insert_received = remember  # type: ignore[method-assign]
+    try:
+        return p.run_once()
+    finally:
+        p.close()
+
+
 def test_a_file_that_kills_its_worker_amid_batches_of_files(config, demo_store) -> None:  # type: ignore[no-untyped-def]
     """Many files waiting: a worker task takes several. The task holding the file that kills its worker is
     lost whole; its files are then taken again one by one — the killer refused (twice lost), the others of
@@ -107,18 +123,7 @@ def test_a_file_that_kills_its_worker_amid_batches_of_files(config, demo_store) 
 
     p = Pipeline(config, demo_store, clock=Clock(MONACO, NOW),  # type: ignore[arg-type]
                  pool=Killer(2, Limits(memory_mb=1024, cpu_seconds=60, wall_seconds=120)))
-    original = p.intake.insert_received
-
-    def remember(**kw):  # type: ignore[no-untyped-def]
-        file_id, reference = original(**kw)
-        names[file_id] = kw["name"]
-        return file_id, reference
-
-    p.intake.insert_received = remember  # type: ignore[method-assign]
-    try:
-        summary = p.run_once()
-    finally:
-        p.close()
+    summary = _run_naming(p, names)
     assert max(n for n, _lost in tasks) > 1, tasks  # files did go several to a task
     assert any(lost and n > 1 for n, lost in tasks), tasks  # and the task holding the killer was lost whole
     assert summary.outcomes == {"refused": 1, "accepted": len(periods)}, (summary.outcomes, tasks)
@@ -172,18 +177,7 @@ def test_an_innocent_file_in_flight_when_another_breaks_the_pool_twice_is_not_pa
     names: dict[int, str] = {}
     pool = _OneFileKillsItsWorker(names)
     p = Pipeline(config, demo_store, clock=Clock(MONACO, NOW), pool=pool)  # type: ignore[arg-type]
-    original = p.intake.insert_received
-
-    def remember(**kw):  # type: ignore[no-untyped-def]
-        file_id, reference = original(**kw)
-        names[file_id] = kw["name"]
-        return file_id, reference
-
-    p.intake.insert_received = remember  # type: ignore[method-assign]
-    try:
-        summary = p.run_once()
-    finally:
-        p.close()
+    summary = _run_naming(p, names)
     assert summary.outcomes == {"refused": 1, "accepted": 1}, summary.outcomes
     acks = outbox_files(config)
     assert ack_of({k: v for k, v in acks.items() if "good.xml" in k}).get("status") == "accepted"
